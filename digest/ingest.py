@@ -1,0 +1,197 @@
+"""One path from parsed records to Paper rows: match, merge, count.
+
+The same paper reaches us from several sources and on several days; it is one
+row, enriched by each. Identity: the bare arXiv id, else the source's own id,
+else the normalised title (which also merges a title-only page capture with the
+same paper met later with its arXiv id).
+"""
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from digest.models import IngestRun, Paper
+from digest.sources.records import PaperRecord, title_key
+
+logger = logging.getLogger(__name__)
+
+# Fields a later record may fill in when the stored value is empty.
+_FILLABLE = ("abstract", "primary_category", "url", "pdf_url", "published_on")
+
+
+@dataclass
+class UpsertCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add_error(self, message: str) -> None:
+        self.failed += 1
+        # Keep the run record readable: the first errors tell the story.
+        if len(self.errors) < 100:
+            self.errors.append(message[:500])
+
+
+def external_id_for(record: PaperRecord) -> str:
+    if record.arxiv_id:
+        return record.arxiv_id
+    if record.source_id:
+        return f"{record.source}:{record.source_id}"[:200]
+    return f"{record.source}:t-{hashlib.sha1(title_key(record.title).encode()).hexdigest()[:16]}"
+
+
+def records_upsert(records: Iterable[PaperRecord], *, counts: UpsertCounts | None = None) -> UpsertCounts:
+    counts = counts or UpsertCounts()
+    records = list(records)
+    existing = _existing_papers(records)
+    for record in records:
+        try:
+            with transaction.atomic():
+                _upsert_one(record, existing, counts)
+        except (IntegrityError, ValueError) as exc:
+            logger.warning("ingest: %s: %s", record.title[:80], exc)
+            counts.add_error(f"{record.title[:80]}: {exc}")
+    return counts
+
+
+def _existing_papers(records: list[PaperRecord]) -> dict[str, Paper]:
+    """Index the rows these records may match, in one query."""
+    arxiv_ids = {r.arxiv_id for r in records if r.arxiv_id}
+    external_ids = {external_id_for(r) for r in records}
+    keys = {title_key(r.title) for r in records}
+    index: dict[str, Paper] = {}
+    query = Q(arxiv_id__in=arxiv_ids) | Q(external_id__in=external_ids) | Q(title_key__in=keys)
+    for paper in Paper.objects.filter(query):
+        _index(index, paper)
+    return index
+
+
+def _index(index: dict[str, Paper], paper: Paper) -> None:
+    if paper.arxiv_id:
+        index[f"a:{paper.arxiv_id}"] = paper
+    index[f"e:{paper.external_id}"] = paper
+    index.setdefault(f"t:{paper.title_key}", paper)
+
+
+def _match(record: PaperRecord, index: dict[str, Paper]) -> Paper | None:
+    if record.arxiv_id and (paper := index.get(f"a:{record.arxiv_id}")):
+        return paper
+    if paper := index.get(f"e:{external_id_for(record)}"):
+        return paper
+    paper = index.get(f"t:{title_key(record.title)}")
+    # A title match merges only when at most one side has an arXiv id;
+    # two different arXiv ids with one title are two papers.
+    if paper and (not record.arxiv_id or not paper.arxiv_id):
+        return paper
+    return None
+
+
+def _upsert_one(record: PaperRecord, index: dict[str, Paper], counts: UpsertCounts) -> None:
+    paper = _match(record, index)
+    if paper is None:
+        paper = Paper(
+            external_id=external_id_for(record),
+            arxiv_id=record.arxiv_id,
+            title_key=title_key(record.title),
+            title=record.title,
+            abstract=record.abstract,
+            authors=list(record.authors),
+            categories=list(record.categories),
+            primary_category=record.primary_category,
+            url=record.url,
+            pdf_url=record.pdf_url,
+            version=record.version,
+            published_on=record.published_on,
+            announced_on=record.announced_on,
+            source=record.source,
+            sources=[record.source],
+            upvotes=record.upvotes,
+            num_comments=record.num_comments,
+            extra=dict(record.extra),
+        )
+        paper.full_clean(exclude=["url", "pdf_url"])
+        paper.save()
+        counts.created += 1
+        _index(index, paper)
+        return
+    if _merge(paper, record):
+        paper.save()
+        counts.updated += 1
+        _index(index, paper)
+    else:
+        counts.unchanged += 1
+
+
+def _merge(paper: Paper, record: PaperRecord) -> bool:
+    """Enrich `paper` with what `record` adds; return whether anything changed."""
+    before = _snapshot(paper)
+    newer_version = record.version is not None and (paper.version is None or record.version > paper.version)
+    if record.arxiv_id and not paper.arxiv_id:
+        paper.arxiv_id = record.arxiv_id
+        paper.external_id = record.arxiv_id
+    if newer_version:
+        # A new version may retitle or rewrite the abstract.
+        paper.version = record.version
+        paper.title = record.title
+        paper.title_key = title_key(record.title)
+        paper.abstract = record.abstract or paper.abstract
+        if record.authors:
+            paper.authors = list(record.authors)
+        if record.url:
+            paper.url = record.url
+        if record.pdf_url:
+            paper.pdf_url = record.pdf_url
+    for name in _FILLABLE:
+        if not getattr(paper, name) and getattr(record, name):
+            setattr(paper, name, getattr(record, name))
+    if not paper.authors and record.authors:
+        paper.authors = list(record.authors)
+    if record.categories and (not paper.categories or (record.primary_category and not paper.primary_category)):
+        paper.categories = list(record.categories)
+    # Popularity moves; the latest report is the truth.
+    if record.upvotes is not None:
+        paper.upvotes = record.upvotes
+    if record.num_comments is not None:
+        paper.num_comments = record.num_comments
+    # "New" means first announced: a replacement or a second feature keeps the first day.
+    if record.announced_on < paper.announced_on:
+        paper.announced_on = record.announced_on
+    if record.source not in paper.sources:
+        paper.sources = [*paper.sources, record.source]
+    if record.extra:
+        paper.extra = {**paper.extra, **record.extra}
+    return _snapshot(paper) != before
+
+
+def _snapshot(paper: Paper) -> tuple:
+    return tuple(
+        getattr(paper, name)
+        for name in (
+            "arxiv_id", "title", "abstract", "authors", "categories", "primary_category", "url", "pdf_url",
+            "version", "published_on", "announced_on", "sources", "upvotes", "num_comments", "extra",
+        )
+    )
+
+
+def ingest_run_start(*, source: str, params: dict) -> IngestRun:
+    return IngestRun.objects.create(source=source, params=params)
+
+
+def ingest_run_finish(run: IngestRun, *, fetched: int, counts: UpsertCounts, error: str | None = None) -> IngestRun:
+    run.fetched = fetched
+    run.created = counts.created
+    run.updated = counts.updated
+    run.unchanged = counts.unchanged
+    run.failed = counts.failed
+    run.errors = ([error] if error else []) + counts.errors
+    run.status = IngestRun.Status.FAILED if error else IngestRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save()
+    return run

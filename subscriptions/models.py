@@ -1,0 +1,104 @@
+"""Subscribers, what they want to read, and what they told us about papers."""
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+MAX_INTERESTS_CHARS = 4000
+MAX_EXCLUSIONS_CHARS = 1000
+MAX_SEED_PAPERS_CHARS = 2000
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone.")
+
+
+class Subscriber(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for confirmation"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        BOUNCED = "bounced", "Bounced"
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", "Every day"
+        WEEKLY = "weekly", "Once a week"
+
+    email = models.EmailField(max_length=254)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    send_hour = models.PositiveSmallIntegerField(default=7, help_text="Local hour, 0-23.")
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.DAILY)
+    weekly_day = models.PositiveSmallIntegerField(default=0, help_text="0 = Monday; used when weekly.")
+    digest_size = models.PositiveSmallIntegerField(default=5)
+    # Minimum calibrated relevance (0-1) a paper needs to be sent.
+    threshold = models.FloatField(default=0.0)
+    send_empty_note = models.BooleanField(default=False, help_text="Send a short note on days with nothing new.")
+    bounce_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="subscriber_email_unique_ci"),
+            models.CheckConstraint(condition=Q(send_hour__gte=0, send_hour__lte=23), name="subscriber_send_hour_0_23"),
+            models.CheckConstraint(condition=Q(weekly_day__gte=0, weekly_day__lte=6), name="subscriber_weekly_day_0_6"),
+            models.CheckConstraint(condition=Q(digest_size__gte=1, digest_size__lte=20), name="subscriber_digest_size_1_20"),
+            models.CheckConstraint(condition=Q(threshold__gte=0.0, threshold__lte=1.0), name="subscriber_threshold_0_1"),
+            models.CheckConstraint(condition=~Q(email=""), name="subscriber_email_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class TopicProfile(models.Model):
+    """What a subscriber reads, in their own words."""
+
+    subscriber = models.OneToOneField(Subscriber, on_delete=models.CASCADE, related_name="profile")
+    interests = models.TextField(max_length=MAX_INTERESTS_CHARS)
+    exclusions = models.TextField(max_length=MAX_EXCLUSIONS_CHARS, blank=True)
+    # arXiv ids or titles of papers the subscriber likes, one per line.
+    seed_papers = models.TextField(max_length=MAX_SEED_PAPERS_CHARS, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(interests=""), name="profile_interests_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"Profile of {self.subscriber_id}"
+
+
+class Feedback(models.Model):
+    """A "more / less like this" click; the latest click on a paper wins."""
+
+    class Signal(models.IntegerChoices):
+        MORE = 1, "More like this"
+        LESS = -1, "Less like this"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="feedback")
+    paper = models.ForeignKey("digest.Paper", on_delete=models.CASCADE, related_name="feedback")
+    signal = models.SmallIntegerField(choices=Signal.choices)
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "paper"], name="feedback_one_per_paper"),
+            models.CheckConstraint(condition=Q(signal__in=[1, -1]), name="feedback_signal_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.subscriber_id} {self.get_signal_display()} {self.paper_id}"
