@@ -76,7 +76,8 @@ def _record(item: Element, *, feed_day: date | None) -> PaperRecord:
     # arXiv lists the primary category first; RSS has no element for it.
     categories = [c for c in (clean_text(text_of(c)) for c in item.findall("category")) if is_arxiv_category(c)]
     extra: dict = {"announce_type": announce_type, "listed_on": listed_on.isoformat()}
-    for key, element in (("doi", f"{ARXIV}DOI"), ("journal_ref", f"{ARXIV}journal_reference"), ("license", f"{DC}rights")):
+    optional = (("doi", f"{ARXIV}DOI"), ("journal_ref", f"{ARXIV}journal_reference"), ("license", f"{DC}rights"))
+    for key, element in optional:
         if value := clean_text(text_of(item.find(element))):
             extra[key] = value
     return PaperRecord(

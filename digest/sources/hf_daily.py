@@ -29,7 +29,8 @@ def parse_hf_daily(data: bytes | str, *, day: date | None = None) -> tuple[list[
     items = load_json(data, what="Hugging Face Daily Papers")
     if not isinstance(items, list):
         detail = items.get("error") if isinstance(items, dict) else None
-        raise FetchError(f"Hugging Face Daily Papers: expected a list of papers, got {detail or type(items).__name__!r}")
+        got = detail or type(items).__name__
+        raise FetchError(f"Hugging Face Daily Papers: expected a list of papers, got {got!r}")
     records, errors = [], []
     for position, item in enumerate(items, start=1):
         try:
@@ -106,8 +107,9 @@ def _extra(item: dict, paper: dict) -> dict:
     if isinstance(keywords, list):
         extra["ai_keywords"] = [k for k in (clean_text(_text(k)) for k in keywords) if k]
     organization = paper.get("organization") or item.get("organization")
-    if isinstance(organization, dict) and (name := clean_text(_text(organization.get("fullname") or organization.get("name")))):
-        extra["organization"] = name
+    if isinstance(organization, dict):
+        if name := clean_text(_text(organization.get("fullname") or organization.get("name"))):
+            extra["organization"] = name
     submitter = item.get("submittedBy")
     if isinstance(submitter, dict) and (name := clean_text(_text(submitter.get("name")))):
         extra["hf_submitted_by"] = name

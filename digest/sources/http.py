@@ -71,8 +71,8 @@ def http_get(
                 else:
                     try:
                         return _read_body(response, what=what)
-                    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-                        failure = f"body cut short: {type(exc).__name__}"
+                    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as e:
+                        failure = f"body cut short: {type(e).__name__}"
         if attempt + 1 < attempts:
             sleep(delay)
     raise FetchError(f"{what}: gave up after {attempts} attempts; last: {failure}")

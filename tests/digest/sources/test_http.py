@@ -145,3 +145,17 @@ def test_the_fetchers_build_the_documented_requests(settings):
         (settings.SOURCES_ARXIV_API_URL, {"start": 0, "max_results": 2, "id_list": "2604.26951,hep-th/9901001"}),
         ("https://rss.arxiv.org/rss/cs.LG+cs.AI", None),
     ]
+
+
+def test_it_retries_a_body_cut_short_by_the_connection():
+    class Truncated(io.BytesIO):
+        def read(self, *args):
+            raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
+
+    cut = _response(body=b"")
+    cut.raw = Truncated()
+    sleep = mock.Mock()
+    session = _session(cut, _response(body=b"whole"))
+
+    assert http_get("https://example.org/x", what="test", session=session, sleep=sleep) == b"whole"
+    sleep.assert_called_once_with(1.0)
