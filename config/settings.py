@@ -214,6 +214,26 @@ DIGEST_SEND_CHUNK_SIZE = env_int("DIGEST_SEND_CHUNK_SIZE", 50)
 DIGEST_LOOKBACK_DAYS = env_int("DIGEST_LOOKBACK_DAYS", 1)
 DIGEST_DEFAULT_THRESHOLD = env_float("DIGEST_DEFAULT_THRESHOLD", 0.0)
 
+# --- Sources -----------------------------------------------------------------
+# Where papers come from (digest/sources/) and how politely we ask.
+# arXiv terms of use: https://info.arxiv.org/help/api/tou.html (one request per 3 s).
+SOURCES_HF_DAILY_URL = env_str("SOURCES_HF_DAILY_URL", "https://huggingface.co/api/daily_papers")
+SOURCES_ARXIV_API_URL = env_str("SOURCES_ARXIV_API_URL", "https://export.arxiv.org/api/query")
+SOURCES_ARXIV_RSS_URL = env_str("SOURCES_ARXIV_RSS_URL", "https://rss.arxiv.org/rss/")
+# The sources `ingest_daily` runs, and the arXiv categories it follows.
+SOURCES_DAILY = env_list("SOURCES_DAILY", ["hf_daily", "arxiv_rss"])
+SOURCES_ARXIV_CATEGORIES = env_list("SOURCES_ARXIV_CATEGORIES", ["cs.LG", "cs.AI", "cs.CL", "stat.ML"])
+SOURCES_HTTP_TIMEOUT = env_float("SOURCES_HTTP_TIMEOUT", 30.0)
+SOURCES_HTTP_RETRIES = env_int("SOURCES_HTTP_RETRIES", 3)
+# Seconds before the first retry; doubled for each further one.
+SOURCES_HTTP_BACKOFF = env_float("SOURCES_HTTP_BACKOFF", 2.0)
+# A 429 asking us to wait longer than this fails the fetch instead of stalling a worker.
+SOURCES_RETRY_AFTER_MAX = env_float("SOURCES_RETRY_AFTER_MAX", 120.0)
+SOURCES_ARXIV_MIN_INTERVAL = env_float("SOURCES_ARXIV_MIN_INTERVAL", 3.0)
+SOURCES_ARXIV_PAGE_SIZE = env_int("SOURCES_ARXIV_PAGE_SIZE", 100)
+SOURCES_ARXIV_MAX_RESULTS = env_int("SOURCES_ARXIV_MAX_RESULTS", 1000)
+SOURCES_USER_AGENT = env_str("SOURCES_USER_AGENT", f"PaperDigest/1.0 (+{SITE_URL})")
+
 # --- Logging -----------------------------------------------------------------
 LOGGING = {
     "version": 1,

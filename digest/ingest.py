@@ -8,20 +8,33 @@ same paper met later with its arXiv id).
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 
-from django.db import IntegrityError, transaction
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from digest.models import IngestRun, Paper
-from digest.sources.records import PaperRecord, title_key
+from digest.sources.collect import collect
+from digest.sources.records import FetchError, PaperRecord, title_key
 
 logger = logging.getLogger(__name__)
 
 # Fields a later record may fill in when the stored value is empty.
 _FILLABLE = ("abstract", "primary_category", "url", "pdf_url", "published_on")
+# Sources that state the primary category; RSS only lists categories in order.
+_CATEGORY_AUTHORITIES = ("arxiv_api", "arxiv_oai")
+# Records matched and written per query batch: one lookup query per batch, and
+# a progress tick that moves.
+_UPSERT_BATCH = 200
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -47,17 +60,29 @@ def external_id_for(record: PaperRecord) -> str:
     return f"{record.source}:t-{hashlib.sha1(title_key(record.title).encode()).hexdigest()[:16]}"
 
 
-def records_upsert(records: Iterable[PaperRecord], *, counts: UpsertCounts | None = None) -> UpsertCounts:
+def records_upsert(
+    records: Iterable[PaperRecord], *, counts: UpsertCounts | None = None, progress: Progress | None = None
+) -> UpsertCounts:
+    """Store records: one row per paper, enriched; a failing record is counted and skipped."""
     counts = counts or UpsertCounts()
     records = list(records)
-    existing = _existing_papers(records)
-    for record in records:
-        try:
-            with transaction.atomic():
-                _upsert_one(record, existing, counts)
-        except (IntegrityError, ValueError) as exc:
-            logger.warning("ingest: %s: %s", record.title[:80], exc)
-            counts.add_error(f"{record.title[:80]}: {exc}")
+    for start in range(0, len(records), _UPSERT_BATCH):
+        batch = records[start : start + _UPSERT_BATCH]
+        existing = _existing_papers(batch)
+        with transaction.atomic():
+            for record in batch:
+                try:
+                    # A savepoint per record: one bad row does not undo its batch.
+                    with transaction.atomic():
+                        _upsert_one(record, existing, counts)
+                except (DatabaseError, ValidationError, ValueError) as exc:
+                    logger.warning("ingest: %s: %s", record.title[:80], exc)
+                    counts.add_error(f"{record.title[:80]}: {exc}")
+                    # The savepoint rolled back, but a matched row may have been
+                    # changed in memory: read the batch's rows again.
+                    existing = _existing_papers(batch)
+        if progress:
+            progress(start + len(batch), len(records))
     return counts
 
 
@@ -153,8 +178,10 @@ def _merge(paper: Paper, record: PaperRecord) -> bool:
             setattr(paper, name, getattr(record, name))
     if not paper.authors and record.authors:
         paper.authors = list(record.authors)
-    if record.categories and (not paper.categories or (record.primary_category and not paper.primary_category)):
+    if record.categories and (not paper.categories or record.source in _CATEGORY_AUTHORITIES):
         paper.categories = list(record.categories)
+        if record.primary_category:
+            paper.primary_category = record.primary_category
     # Popularity moves; the latest report is the truth.
     if record.upvotes is not None:
         paper.upvotes = record.upvotes
@@ -195,3 +222,65 @@ def ingest_run_finish(run: IngestRun, *, fetched: int, counts: UpsertCounts, err
     run.finished_at = timezone.now()
     run.save()
     return run
+
+
+def ingest_source(
+    source: str,
+    *,
+    day: date | None = None,
+    path: str | Path | None = None,
+    query: str = "",
+    ids: Sequence[str] = (),
+    categories: Sequence[str] = (),
+    progress: Progress | None = None,
+    session: requests.Session | None = None,
+) -> IngestRun:
+    """Fetch (or read `path`), parse and store one source; the returned run says how it went.
+
+    A response that is bad as a whole leaves the papers untouched and the run
+    FAILED with the reason; bad records are counted and skipped. Raises
+    ValueError only for arguments that make no request (see `collect`).
+    """
+    params = {
+        key: value
+        for key, value in {
+            "day": day.isoformat() if day else None,
+            "path": str(path) if path is not None else None,
+            "query": query,
+            "ids": list(ids),
+            "categories": list(categories),
+        }.items()
+        if value
+    }
+    run = ingest_run_start(source=source, params=params)
+    counts = UpsertCounts()
+    try:
+        collected = collect(
+            source, day=day, path=path, query=query, ids=ids, categories=categories, session=session
+        )
+    except FetchError as exc:
+        logger.warning("ingest %s failed: %s", source, exc)
+        return ingest_run_finish(run, fetched=0, counts=counts, error=str(exc))
+    except ValueError as exc:
+        ingest_run_finish(run, fetched=0, counts=counts, error=str(exc))
+        raise
+    for error in collected.errors:
+        logger.warning("ingest %s: %s", source, error)
+        counts.add_error(error)
+    try:
+        records_upsert(collected.records, counts=counts, progress=progress)
+    except Exception as exc:
+        # Never leave a run "running": record why it stopped, then let it surface.
+        ingest_run_finish(run, fetched=collected.fetched, counts=counts, error=f"{type(exc).__name__}: {exc}")
+        raise
+    run = ingest_run_finish(run, fetched=collected.fetched, counts=counts)
+    logger.info(
+        "ingest %s: %d fetched, %d new, %d updated, %d unchanged, %d failed",
+        source, run.fetched, run.created, run.updated, run.unchanged, run.failed,
+    )
+    return run
+
+
+def ingest_daily(day: date) -> list[IngestRun]:
+    """Ingest each configured daily source (settings.SOURCES_DAILY) for `day`; one failing does not stop the rest."""
+    return [ingest_source(source, day=day) for source in settings.SOURCES_DAILY]

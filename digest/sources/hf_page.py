@@ -53,7 +53,10 @@ def parse_page_text(text: str, *, announced_on: date) -> tuple[list[PaperRecord]
             continue
         if (match := _PAPER_DATE.match(line)) and (match.group("year") or match.group("upvotes")):
             if records and title is None:
-                records[-1] = _with_paper_date(records[-1], match)
+                try:
+                    records[-1] = _with_paper_date(records[-1], match)
+                except RecordError as exc:
+                    errors.append(str(exc))
             continue
         if _is_abstract(line):
             if title is None:
@@ -83,7 +86,10 @@ def _record(title: str, abstract: str, announced_on: date) -> PaperRecord:
 def _with_paper_date(record: PaperRecord, match: re.Match) -> PaperRecord:
     changes = {}
     if match.group("year"):
-        changes["published_on"] = datetime.strptime(f"{match.group('date')} {match.group('year')}", "%b %d %Y").date()
+        try:
+            changes["published_on"] = datetime.strptime(f"{match.group('date')} {match.group('year')}", "%b %d %Y").date()
+        except ValueError:
+            raise RecordError(f"not a date: {match.group(0)!r}") from None
     if match.group("upvotes"):
         changes["upvotes"] = int(match.group("upvotes"))
     return replace(record, **changes)

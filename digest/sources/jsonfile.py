@@ -14,6 +14,8 @@ from digest.sources.records import (
     RecordError,
     clean_abstract,
     clean_text,
+    decode_utf8,
+    load_json,
     parse_arxiv_id,
 )
 
@@ -22,8 +24,7 @@ SOURCE = "file"
 
 def parse_json_papers(data: bytes | str, *, announced_on: date, source: str = SOURCE) -> tuple[list[PaperRecord], list[str]]:
     """Parse JSON or JSONL; raise FetchError when the file as a whole is unreadable."""
-    text = data.decode("utf-8") if isinstance(data, bytes) else data
-    objects = _load_objects(text)
+    objects = _load_objects(decode_utf8(data, what="JSON file"))
     records, errors = [], []
     for position, obj in objects:
         try:
@@ -38,10 +39,7 @@ def _load_objects(text: str) -> list[tuple[int, object]]:
     if not stripped:
         return []
     if stripped[0] in "[{" and not _looks_like_jsonl(stripped):
-        try:
-            loaded = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise FetchError(f"malformed JSON: {exc}") from None
+        loaded = load_json(stripped, what="JSON file")
         if isinstance(loaded, dict):
             loaded = loaded.get("papers")
         if not isinstance(loaded, list):
@@ -53,9 +51,9 @@ def _load_objects(text: str) -> list[tuple[int, object]]:
             continue
         try:
             objects.append((number, json.loads(line)))
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:
             # One bad line is one bad record, not a bad file.
-            objects.append((number, RecordError(f"malformed JSON line: {exc.msg}")))
+            objects.append((number, RecordError(f"malformed JSON line: {str(exc)[:100]}")))
     return objects
 
 
@@ -65,7 +63,7 @@ def _looks_like_jsonl(text: str) -> bool:
         return False
     try:
         json.loads(first_line)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return False
     return True
 
@@ -79,7 +77,10 @@ def record_from_object(obj: object, *, announced_on: date, source: str) -> Paper
     if not title:
         raise RecordError("missing title")
     arxiv_id, version = None, None
-    raw_id = _str(obj.get("arxiv_id"))
+    raw_id = obj.get("arxiv_id")
+    if raw_id is not None and not isinstance(raw_id, str):
+        # A number has already lost digits (2503.02130 -> 2503.0213).
+        raise RecordError(f"arxiv_id must be a string, got {raw_id!r}")
     if raw_id:
         arxiv_id, version = parse_arxiv_id(raw_id)
     authors = obj.get("authors") or []

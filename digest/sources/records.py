@@ -4,19 +4,40 @@ Adapters parse; `digest.ingest.records_upsert` stores. Keeping adapters free of
 the ORM lets the parsers be tested (and fuzzed) without a database.
 """
 
-import html
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
 _WS = re.compile(r"\s+")
+# NUL and other C0/C1 controls break PostgreSQL text and email rendering; lone
+# surrogates (legal in JSON "\\ud800", not in UTF-8) cannot be stored at all.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n {2,}(?=\S)")
 _ARXIV_NEW = re.compile(r"^(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?$")
 _ARXIV_OLD = re.compile(r"^(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?$")
+# "cs.LG", "hep-th", "cond-mat.stat-mech", "q-bio.NC"; not MSC ("35") or ACM ("I.2.7") classes.
+_ARXIV_CATEGORY = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?$")
 _ARXIV_PREFIXES = re.compile(
     r"^(?:https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/|oai:arXiv\.org:|arxiv:)", re.IGNORECASE
 )
+
+
+# Limits well above anything real (arXiv caps abstracts at 1,920 characters;
+# the longest author lists are ~3,000 names) and below what hurts a database
+# row or an email: past them a record is hostile or broken, not a paper.
+MAX_TITLE_CHARS = 1_000
+MAX_ABSTRACT_CHARS = 20_000
+MAX_AUTHORS = 5_000
+MAX_NAME_CHARS = 300
+MAX_CATEGORIES = 50
+MAX_CATEGORY_CHARS = 40  # Paper.primary_category
+MAX_URL_CHARS = 500  # Paper.url, Paper.pdf_url
+MAX_ID_CHARS = 150
+MAX_COUNT = 2**31 - 1  # Paper.upvotes, Paper.num_comments
+MAX_VERSION = 32_767  # Paper.version
+MAX_EXTRA_CHARS = 50_000
 
 
 @dataclass(frozen=True)
@@ -39,6 +60,12 @@ class PaperRecord:
     num_comments: int | None = None
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        _validate(self)
+        # JSON-native extra (lists, not tuples) compares equal to what the
+        # database gives back, so a re-ingest is seen as "unchanged".
+        object.__setattr__(self, "extra", json.loads(json.dumps(self.extra)))
+
 
 class RecordError(ValueError):
     """One record is unusable; the rest of the response goes on."""
@@ -48,18 +75,56 @@ class FetchError(RuntimeError):
     """A whole response is unusable (malformed, throttled, an error page)."""
 
 
+def _validate(record: PaperRecord) -> None:
+    if not record.title or not title_key(record.title):
+        raise RecordError("missing title")
+    checks = (
+        (len(record.title) > MAX_TITLE_CHARS, f"title longer than {MAX_TITLE_CHARS} characters"),
+        (len(record.abstract) > MAX_ABSTRACT_CHARS, f"abstract longer than {MAX_ABSTRACT_CHARS} characters"),
+        (len(record.authors) > MAX_AUTHORS, f"more than {MAX_AUTHORS} authors"),
+        (any(len(a) > MAX_NAME_CHARS for a in record.authors), f"author name longer than {MAX_NAME_CHARS} characters"),
+        (len(record.categories) > MAX_CATEGORIES, f"more than {MAX_CATEGORIES} categories"),
+        (
+            any(len(c) > MAX_CATEGORY_CHARS for c in (*record.categories, record.primary_category)),
+            f"category longer than {MAX_CATEGORY_CHARS} characters",
+        ),
+        (max(len(record.url), len(record.pdf_url)) > MAX_URL_CHARS, f"URL longer than {MAX_URL_CHARS} characters"),
+        (len(record.source_id or "") > MAX_ID_CHARS, f"id longer than {MAX_ID_CHARS} characters"),
+        (record.version is not None and not 0 < record.version <= MAX_VERSION, f"bad version {record.version!r}"),
+    )
+    for failed, message in checks:
+        if failed:
+            raise RecordError(message)
+    for name in ("upvotes", "num_comments"):
+        value = getattr(record, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT):
+            raise RecordError(f"bad {name} {value!r}")
+    try:
+        extra_size = len(json.dumps(record.extra, ensure_ascii=False))
+    except (TypeError, ValueError):
+        raise RecordError("extra data is not plain JSON") from None
+    if extra_size > MAX_EXTRA_CHARS:
+        raise RecordError(f"extra data longer than {MAX_EXTRA_CHARS} characters")
+
+
 def collapse_whitespace(text: str) -> str:
     return _WS.sub(" ", text or "").strip()
 
 
+def strip_unsafe(text: str) -> str:
+    return _UNSAFE.sub("", text or "")
+
+
+# Entities are decoded exactly once, by the format's own decoder (the XML parser,
+# json.loads): unescaping again here would turn an abstract's literal "&lt;" into "<".
 def clean_text(text: str) -> str:
-    """Decode entities exactly once, normalise Unicode, collapse whitespace."""
-    return collapse_whitespace(unicodedata.normalize("NFC", html.unescape(text or "")))
+    """Normalise Unicode, drop control characters, collapse whitespace."""
+    return collapse_whitespace(unicodedata.normalize("NFC", strip_unsafe(text)))
 
 
 def clean_abstract(text: str) -> str:
     """Like clean_text, but keep paragraph breaks as a blank line."""
-    text = unicodedata.normalize("NFC", html.unescape(text or "")).strip()
+    text = unicodedata.normalize("NFC", strip_unsafe(text)).strip()
     paragraphs = _PARAGRAPH_BREAK.split(text)
     return "\n\n".join(p for p in (collapse_whitespace(p) for p in paragraphs) if p)
 
@@ -82,3 +147,54 @@ def parse_arxiv_id(raw: str) -> tuple[str, int | None]:
             version = match.group("v")
             return match.group("id"), int(version) if version else None
     raise RecordError(f"not an arXiv id: {raw!r}")
+
+
+def iso_day(value: object) -> date:
+    """'2026-06-12T00:00:00.000Z' -> date(2026, 6, 12); RecordError for anything else."""
+    if not isinstance(value, str):
+        raise RecordError(f"not a date: {value!r}")
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise RecordError(f"not a date: {value[:40]!r}") from None
+
+
+def is_arxiv_category(term: str) -> bool:
+    return bool(_ARXIV_CATEGORY.match(term))
+
+
+def https(url: str) -> str:
+    """arXiv still writes http:// links; the site redirects them to https."""
+    url = (url or "").strip()
+    if url.startswith("http://") and url[7:].split("/", 1)[0].endswith("arxiv.org"):
+        return "https://" + url[7:]
+    return url
+
+
+# Past this a response is not a day of papers (a full HF day is ~200 KB).
+MAX_JSON_BYTES = 50 * 1024 * 1024
+
+
+def decode_utf8(data: bytes | str, *, what: str) -> str:
+    if isinstance(data, str):
+        return data
+    if len(data) > MAX_JSON_BYTES:
+        raise FetchError(f"{what}: larger than {MAX_JSON_BYTES} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FetchError(f"{what}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+
+
+def load_json(data: bytes | str, *, what: str) -> object:
+    """json.loads, with a truncated, mis-encoded or hostile body turned into FetchError."""
+    text = decode_utf8(data, what=what)
+    if not text.strip():
+        raise FetchError(f"{what}: empty response")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        # JSONDecodeError, and ValueError for integers past Python's digit limit.
+        raise FetchError(f"{what}: malformed JSON ({exc})") from None
+    except RecursionError:
+        raise FetchError(f"{what}: JSON nested too deeply") from None
