@@ -432,9 +432,11 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
             pen[is_exclusion] = EXCLUSION_WEIGHT * np.clip(pen[is_exclusion] - EXCLUSION_MARGIN, 0, None)
         pen[~is_exclusion] = NEGATIVE_WEIGHT * np.clip(pen[~is_exclusion] - NEGATIVE_MARGIN, 0, None)
         per_profile = exclusion_counts + negative_counts
-        owner = np.repeat(np.arange(count), per_profile)
+        # Rows are contiguous per profile: one reduceat gives each profile's max.
+        has = per_profile > 0
+        starts = (np.cumsum(per_profile) - per_profile)[has]
         penalty = np.zeros((count, n), dtype=np.float32)
-        np.maximum.at(penalty, owner, pen)
+        penalty[has] = np.maximum.reduceat(pen, starts, axis=0)
         raw = raw - penalty
 
     calibrated = np.clip(calibrate(raw) + papers.popularity, 0.0, 1.0)
@@ -461,6 +463,8 @@ def select(
     scores are calibrated (threshold, Pick.score); MMR trades off on raw relevance,
     where the logistic has not flattened the top of the list.
     """
+    if not labels:  # nothing to match: no facets, no seeds
+        return []
     scores = scores.copy()
     raw = scores if raw is None else raw
     for paper_id in profile.exclude_ids:
