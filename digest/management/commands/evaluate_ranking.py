@@ -1,0 +1,33 @@
+"""Print nDCG@10, P@5 and R@20 per method on the graded dev set.
+
+    python manage.py evaluate_ranking [--devset PATH] [--split tune|holdout|all] [--per-profile]
+
+Works from the dev set's JSONL corpus, embedded in memory: no database needed.
+"""
+
+from django.core.management.base import BaseCommand
+
+from digest import evaluation
+
+
+class Command(BaseCommand):
+    help = "Evaluate ranking methods (bm25, cosine, rrf, ours) on a graded dev set."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--devset", default=str(evaluation.DEFAULT_DEVSET))
+        parser.add_argument("--split", choices=["tune", "holdout", "all"], default="all")
+        parser.add_argument("--per-profile", action="store_true", help="also print nDCG@10 per profile")
+
+    def handle(self, *args, devset, split, per_profile, **options):
+        from digest.embedding import embed_texts
+
+        profiles, corpus_path = evaluation.load_devset(devset)
+        chosen = [p for p in profiles if split == "all" or p.split == split]
+        corpus = evaluation.load_corpus(corpus_path, embed=embed_texts)
+        results = evaluation.evaluate(chosen, corpus, embed=embed_texts)
+        self.stdout.write(f"{devset} split={split}: {len(chosen)} profiles, {len(corpus.paper_ids)} papers")
+        self.stdout.write(evaluation.format_table(evaluation.summarise(results)))
+        if per_profile:
+            for profile in chosen:
+                cells = " ".join(f"{r.method}={r.ndcg10:.2f}" for r in results if r.profile == profile.id)
+                self.stdout.write(f"{profile.id:<8} {cells}")
