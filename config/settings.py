@@ -244,6 +244,7 @@ LOGGING = {
     "loggers": {
         "digest": {"level": env_str("LOG_LEVEL", "INFO")},
         "subscriptions": {"level": env_str("LOG_LEVEL", "INFO")},
+        "bm25s": {"level": "WARNING"},
     },
 }
 

@@ -61,32 +61,44 @@ def _vectors_key(profile: TopicProfile) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _texts_to_embed(profile: TopicProfile) -> list[str]:
+    """The texts ranking.build_profile asks to embed for this profile (its one definition of them)."""
+    asked: list[str] = []
+
+    def record(texts: list[str]) -> np.ndarray:
+        asked.extend(texts)
+        return np.zeros((len(texts), 1), dtype=np.float32)
+
+    ranking.build_profile(key=profile.subscriber_id, interests=profile.interests, exclusions=profile.exclusions, embed=record)
+    return asked
+
+
 def profile_vectors_refresh(profiles: list[TopicProfile]) -> None:
-    """Embed the facets of profiles whose text (or the model) changed, in one batch."""
+    """Embed the texts of profiles whose words (or the model) changed, all in one batch."""
     stale = [p for p in profiles if p.vectors_key != _vectors_key(p) or p.vectors is None]
     if not stale:
         return
-    layouts = [
-        {"facets": ranking.split_facets(p.interests) or [p.interests[:200]], "exclusions": ranking.split_exclusions(p.exclusions)}
-        for p in stale
-    ]
-    texts = [t for layout in layouts for t in layout["facets"] + layout["exclusions"]]
-    matrix = embed_texts(texts)
+    texts = [_texts_to_embed(p) for p in stale]
+    matrix = embed_texts([t for group in texts for t in group])
     offset = 0
-    for profile, layout in zip(stale, layouts, strict=True):
-        count = len(layout["facets"]) + len(layout["exclusions"])
-        profile.vectors = matrix[offset : offset + count].astype("<f4").tobytes()
-        profile.vectors_layout = {**layout, "dim": int(matrix.shape[1])}
+    for profile, group in zip(stale, texts, strict=True):
+        profile.vectors = matrix[offset : offset + len(group)].astype("<f4").tobytes()
+        profile.vectors_layout = {"texts": group, "dim": int(matrix.shape[1])}
         profile.vectors_key = _vectors_key(profile)
-        offset += count
+        offset += len(group)
     TopicProfile.objects.bulk_update(stale, ["vectors", "vectors_layout", "vectors_key"])
 
 
-def _stored_vectors(profile: TopicProfile) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
+def _cached_embedder(profile: TopicProfile):
     layout = profile.vectors_layout
     matrix = np.frombuffer(bytes(profile.vectors), dtype="<f4").reshape(-1, layout["dim"])
-    n = len(layout["facets"])
-    return layout["facets"], matrix[:n], layout["exclusions"], matrix[n:]
+
+    def embed(texts: list[str]) -> np.ndarray:
+        if texts != layout["texts"]:  # the facet rules changed since the cache was written
+            return embed_texts(texts)
+        return matrix
+
+    return embed
 
 
 def _seed_papers(profiles: list[TopicProfile]) -> dict[int, list[int]]:
@@ -144,31 +156,24 @@ def profiles_for(subscribers: list[Subscriber], *, edition_date: date) -> list[r
     profiles = []
     for topic in topic_profiles:
         subscriber = by_id[topic.subscriber_id]
-        facets, facet_vectors, exclusions, exclusion_vectors = _stored_vectors(topic)
         liked = [pid for pid in seeds.get(subscriber.pk, []) if feedback[subscriber.pk].get(pid) != -1]
         liked += [pid for pid, signal in feedback[subscriber.pk].items() if signal == 1 and pid not in liked]
         disliked = [pid for pid, signal in feedback[subscriber.pk].items() if signal == -1]
         profiles.append(
-            ranking.Profile(
+            ranking.build_profile(
                 key=subscriber.pk,
-                facets=facets,
-                facet_vectors=facet_vectors,
-                exclusions=exclusions,
-                exclusion_vectors=exclusion_vectors,
-                positive_labels=[f"like: {titles[pid][:120]}" for pid in liked if pid in example_vectors],
-                positive_vectors=_stack([example_vectors[pid] for pid in liked if pid in example_vectors]),
-                negative_vectors=_stack([example_vectors[pid] for pid in disliked if pid in example_vectors]),
+                interests=topic.interests,
+                exclusions=topic.exclusions,
+                positives=[(f"like: {titles[pid][:120]}", example_vectors[pid]) for pid in liked if pid in example_vectors],
+                negatives=[example_vectors[pid] for pid in disliked if pid in example_vectors],
                 size=subscriber.digest_size,
                 threshold=subscriber.threshold,
                 # Papers already picked, and papers the subscriber liked or disliked, are not news.
                 exclude_ids=frozenset(taken[subscriber.pk] | set(feedback[subscriber.pk]) | set(seeds.get(subscriber.pk, []))),
+                embed=_cached_embedder(topic),
             )
         )
     return profiles
-
-
-def _stack(rows: list[np.ndarray]) -> np.ndarray | None:
-    return np.vstack(rows).astype(np.float32) if rows else None
 
 
 def digests_build(*, subscriber_ids: list[int], edition_date: date) -> tuple[list[int], int]:
