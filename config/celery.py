@@ -23,4 +23,9 @@ app.conf.beat_schedule = {
         "task": "digest.tasks.run_due_slot",
         "schedule": crontab(minute=0),
     },
+    # Digests left pending by a temporary failure, or abandoned by a dead worker.
+    "sweep-unsent-digests": {
+        "task": "digest.tasks.send_pending",
+        "schedule": crontab(minute="*/10"),
+    },
 }

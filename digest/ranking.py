@@ -30,6 +30,15 @@ def split_facets(text: str) -> list[str]:
     return facets[:MAX_FACETS]
 
 
+_NEGATION = re.compile(r"^(?:not|no|without|except|exclude|excluding|nothing on|nothing about)\s+", re.IGNORECASE)
+
+
+def split_exclusions(text: str) -> list[str]:
+    """'not medical imaging, no NAS' -> ['medical imaging', 'NAS']."""
+    parts = re.split(r"[\n;,]+", text or "")
+    return [t for t in (_NEGATION.sub("", _BULLET.sub("", p).strip()).strip(" \t.") for p in parts) if len(t) >= 2][:MAX_FACETS]
+
+
 @dataclass
 class PaperSet:
     """The candidate papers of one run, loaded once and shared by every profile."""

@@ -72,6 +72,12 @@ class TopicProfile(models.Model):
     # arXiv ids or titles of papers the subscriber likes, one per line.
     seed_papers = models.TextField(max_length=MAX_SEED_PAPERS_CHARS, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Cached embeddings of the facets and exclusions (float32 rows, facets first),
+    # valid while vectors_key matches the texts and the model: a daily run for
+    # 100k subscribers must not re-embed profiles that did not change.
+    vectors_key = models.CharField(max_length=64, blank=True)
+    vectors = models.BinaryField(null=True, blank=True)
+    vectors_layout = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

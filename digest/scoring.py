@@ -1,0 +1,235 @@
+"""Build each subscriber's digest for an edition date: load, rank, write rows.
+
+Per chunk of subscribers: a constant number of queries (papers, profiles,
+feedback, already-sent papers), one vectorised ranking call, one bulk insert.
+"""
+
+import hashlib
+import logging
+from collections import defaultdict
+from datetime import date, timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from digest import ranking
+from digest.embedding import embed_texts, model_name, papers_embed, vectors_for_papers
+from digest.models import Digest, DigestItem, Paper
+from subscriptions.models import Feedback, Subscriber, TopicProfile
+
+logger = logging.getLogger(__name__)
+
+# Statuses whose papers count as "sent" for the never-twice rule: a pending or
+# sending digest will go out, so its papers are taken too.
+_TAKEN = (Digest.Status.PENDING, Digest.Status.SENDING, Digest.Status.SENT)
+
+
+def candidate_window(edition_date: date, subscriber: Subscriber | None = None) -> tuple[date, date]:
+    days = settings.DIGEST_LOOKBACK_DAYS
+    if subscriber is not None and subscriber.frequency == Subscriber.Frequency.WEEKLY:
+        days = max(days, 7)
+    return edition_date - timedelta(days=days - 1), edition_date
+
+
+def paper_set(start: date, end: date) -> ranking.PaperSet:
+    """The candidate papers announced in [start, end], embedded."""
+    rows = list(
+        Paper.objects.filter(announced_on__gte=start, announced_on__lte=end)
+        .order_by("id")
+        .values_list("id", "title", "abstract", "upvotes")
+    )
+    ids = [row[0] for row in rows]
+    vectors = vectors_for_papers(ids)
+    missing = [pid for pid in ids if pid not in vectors]
+    if missing:
+        papers_embed(paper_ids=missing)
+        vectors.update(vectors_for_papers(missing))
+    dim = next(iter(vectors.values())).shape[0] if vectors else 0
+    return ranking.PaperSet(
+        ids=np.asarray(ids, dtype=np.int64),
+        titles=[row[1] for row in rows],
+        texts=[f"{row[1]}. {row[2]}" for row in rows],
+        vectors=np.vstack([vectors[pid] for pid in ids]) if ids else np.zeros((0, dim), dtype=np.float32),
+        upvotes=np.asarray([row[3] or 0 for row in rows], dtype=np.float32),
+    )
+
+
+def _vectors_key(profile: TopicProfile) -> str:
+    text = "\x1f".join((model_name(), profile.interests, profile.exclusions))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def profile_vectors_refresh(profiles: list[TopicProfile]) -> None:
+    """Embed the facets of profiles whose text (or the model) changed, in one batch."""
+    stale = [p for p in profiles if p.vectors_key != _vectors_key(p) or p.vectors is None]
+    if not stale:
+        return
+    layouts = [
+        {"facets": ranking.split_facets(p.interests) or [p.interests[:200]], "exclusions": ranking.split_exclusions(p.exclusions)}
+        for p in stale
+    ]
+    texts = [t for layout in layouts for t in layout["facets"] + layout["exclusions"]]
+    matrix = embed_texts(texts)
+    offset = 0
+    for profile, layout in zip(stale, layouts, strict=True):
+        count = len(layout["facets"]) + len(layout["exclusions"])
+        profile.vectors = matrix[offset : offset + count].astype("<f4").tobytes()
+        profile.vectors_layout = {**layout, "dim": int(matrix.shape[1])}
+        profile.vectors_key = _vectors_key(profile)
+        offset += count
+    TopicProfile.objects.bulk_update(stale, ["vectors", "vectors_layout", "vectors_key"])
+
+
+def _stored_vectors(profile: TopicProfile) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
+    layout = profile.vectors_layout
+    matrix = np.frombuffer(bytes(profile.vectors), dtype="<f4").reshape(-1, layout["dim"])
+    n = len(layout["facets"])
+    return layout["facets"], matrix[:n], layout["exclusions"], matrix[n:]
+
+
+def _seed_papers(profiles: list[TopicProfile]) -> dict[int, list[int]]:
+    """Seed lines (arXiv ids or titles) resolved to paper ids, per subscriber."""
+    from digest.sources.records import RecordError, parse_arxiv_id, title_key
+
+    wanted: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for profile in profiles:
+        for line in (profile.seed_papers or "").splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                wanted[profile.subscriber_id].append(("a", parse_arxiv_id(line)[0]))
+            except RecordError:
+                wanted[profile.subscriber_id].append(("t", title_key(line)))
+    if not wanted:
+        return {}
+    ids = {v for pairs in wanted.values() for k, v in pairs if k == "a"}
+    keys = {v for pairs in wanted.values() for k, v in pairs if k == "t"}
+    found = {}
+    for pid, arxiv_id, key in Paper.objects.filter(Q(arxiv_id__in=ids) | Q(title_key__in=keys)).values_list(
+        "id", "arxiv_id", "title_key"
+    ):
+        if arxiv_id:
+            found[("a", arxiv_id)] = pid
+        found[("t", key)] = pid
+    return {sid: [found[pair] for pair in pairs if pair in found] for sid, pairs in wanted.items()}
+
+
+def profiles_for(subscribers: list[Subscriber], *, edition_date: date) -> list[ranking.Profile]:
+    """ranking.Profile for each subscriber that has a topic profile, with a fixed number of queries."""
+    by_id = {s.pk: s for s in subscribers}
+    topic_profiles = list(TopicProfile.objects.filter(subscriber_id__in=by_id))
+    profile_vectors_refresh(topic_profiles)
+    seeds = _seed_papers(topic_profiles)
+    feedback: dict[int, dict[int, int]] = defaultdict(dict)
+    for sid, pid, signal in Feedback.objects.filter(subscriber_id__in=by_id).values_list(
+        "subscriber_id", "paper_id", "signal"
+    ):
+        feedback[sid][pid] = signal
+    taken: dict[int, set[int]] = defaultdict(set)
+    for sid, pid in DigestItem.objects.filter(
+        digest__subscriber_id__in=by_id, digest__status__in=_TAKEN
+    ).exclude(digest__edition_date=edition_date).values_list("digest__subscriber_id", "paper_id"):
+        taken[sid].add(pid)
+    example_ids = {pid for ids in seeds.values() for pid in ids} | {pid for f in feedback.values() for pid in f}
+    example_vectors = vectors_for_papers(list(example_ids))
+    missing = [pid for pid in example_ids if pid not in example_vectors]
+    if missing:
+        papers_embed(paper_ids=missing)
+        example_vectors.update(vectors_for_papers(missing))
+    titles = dict(Paper.objects.filter(id__in=example_ids).values_list("id", "title"))
+
+    profiles = []
+    for topic in topic_profiles:
+        subscriber = by_id[topic.subscriber_id]
+        facets, facet_vectors, exclusions, exclusion_vectors = _stored_vectors(topic)
+        liked = [pid for pid in seeds.get(subscriber.pk, []) if feedback[subscriber.pk].get(pid) != -1]
+        liked += [pid for pid, signal in feedback[subscriber.pk].items() if signal == 1 and pid not in liked]
+        disliked = [pid for pid, signal in feedback[subscriber.pk].items() if signal == -1]
+        profiles.append(
+            ranking.Profile(
+                key=subscriber.pk,
+                facets=facets,
+                facet_vectors=facet_vectors,
+                exclusions=exclusions,
+                exclusion_vectors=exclusion_vectors,
+                positive_labels=[f"like: {titles[pid][:120]}" for pid in liked if pid in example_vectors],
+                positive_vectors=_stack([example_vectors[pid] for pid in liked if pid in example_vectors]),
+                negative_vectors=_stack([example_vectors[pid] for pid in disliked if pid in example_vectors]),
+                size=subscriber.digest_size,
+                threshold=subscriber.threshold,
+                # Papers already picked, and papers the subscriber liked or disliked, are not news.
+                exclude_ids=frozenset(taken[subscriber.pk] | set(feedback[subscriber.pk]) | set(seeds.get(subscriber.pk, []))),
+            )
+        )
+    return profiles
+
+
+def _stack(rows: list[np.ndarray]) -> np.ndarray | None:
+    return np.vstack(rows).astype(np.float32) if rows else None
+
+
+def digests_build(*, subscriber_ids: list[int], edition_date: date) -> tuple[list[int], int]:
+    """Create the day's Digest rows for these subscribers; return (pending digest ids, skipped count).
+
+    Subscribers who already have a digest for the date are left alone, so a
+    re-run or a duplicated task builds nothing twice.
+    """
+    subscribers = list(
+        Subscriber.objects.filter(pk__in=subscriber_ids, status=Subscriber.Status.ACTIVE)
+        .exclude(digests__edition_date=edition_date)
+        .order_by("pk")
+    )
+    if not subscribers:
+        return [], 0
+    by_window: dict[tuple[date, date], list[Subscriber]] = defaultdict(list)
+    for subscriber in subscribers:
+        by_window[candidate_window(edition_date, subscriber)].append(subscriber)
+    picks: dict[int, list[ranking.Pick]] = {}
+    for (start, end), group in by_window.items():
+        papers = paper_set(start, end)
+        picks.update(ranking.rank(papers, profiles_for(group, edition_date=edition_date)))
+    try:
+        return _write_digests(subscribers, picks, edition_date)
+    except IntegrityError:
+        # A concurrent builder wrote some of these rows first; build only the rest.
+        logger.info("digests_build: concurrent build for %s, retrying the remainder", edition_date)
+        return digests_build(subscriber_ids=subscriber_ids, edition_date=edition_date)
+
+
+@transaction.atomic
+def _write_digests(subscribers, picks, edition_date) -> tuple[list[int], int]:
+    digests = []
+    for subscriber in subscribers:
+        chosen = picks.get(subscriber.pk, [])
+        status = Digest.Status.PENDING if chosen or subscriber.send_empty_note else Digest.Status.SKIPPED
+        digests.append(Digest(subscriber=subscriber, edition_date=edition_date, status=status))
+    Digest.objects.bulk_create(digests)
+    if any(d.pk is None for d in digests):  # backends without RETURNING
+        saved = dict(
+            Digest.objects.filter(subscriber__in=subscribers, edition_date=edition_date).values_list("subscriber_id", "id")
+        )
+        for digest in digests:
+            digest.pk = saved[digest.subscriber_id]
+    DigestItem.objects.bulk_create(
+        [
+            DigestItem(digest=digest, paper_id=pick.paper_id, rank=rank, score=pick.score, why=pick.why[:300])
+            for digest in digests
+            for rank, pick in enumerate(picks.get(digest.subscriber_id, []), start=1)
+        ]
+    )
+    pending = [d.pk for d in digests if d.status == Digest.Status.PENDING]
+    return pending, len(digests) - len(pending)
+
+
+def digest_picks_preview(subscriber: Subscriber, edition_date: date) -> list[tuple[Paper, float, str]]:
+    """What this subscriber would get for the date, without writing anything (operators' inspector)."""
+    start, end = candidate_window(edition_date, subscriber)
+    profiles = profiles_for([subscriber], edition_date=edition_date)
+    if not profiles:
+        return []
+    chosen = ranking.rank(paper_set(start, end), profiles).get(subscriber.pk, [])
+    papers = Paper.objects.in_bulk([p.paper_id for p in chosen])
+    return [(papers[p.paper_id], p.score, p.why) for p in chosen]

@@ -1,0 +1,89 @@
+"""Celery tasks: thin wrappers that take ids, call one service, and retry transient errors."""
+
+import logging
+from datetime import date
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from digest import delivery, pipeline, scoring
+
+logger = logging.getLogger(__name__)
+
+# Seconds before the n-th retry of a temporary SMTP failure: 1, 2, 4, ... minutes.
+RETRY_BASE_SECONDS = 60
+MAX_SEND_RETRIES = 5
+
+
+@shared_task
+def embed_new_papers() -> int:
+    from digest.embedding import papers_embed
+
+    return papers_embed()
+
+
+@shared_task
+def run_daily(edition_date: str) -> int:
+    return pipeline.daily_run_start(edition_date=date.fromisoformat(edition_date)).pk
+
+
+@shared_task(bind=True, max_retries=3)
+def build_digest_chunk(self, run_id: int, subscriber_ids: list[int], edition_date: str) -> None:
+    try:
+        pending, skipped = scoring.digests_build(subscriber_ids=subscriber_ids, edition_date=date.fromisoformat(edition_date))
+    except Exception as exc:
+        if self.request.retries >= self.max_retries:
+            pipeline.daily_run_fail(run_id, f"chunk of {len(subscriber_ids)} subscribers failed: {exc!r}")
+            raise
+        raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
+    pipeline.daily_run_chunk_done(run_id, built=len(pending), skipped=skipped)
+    enqueue_sending(pending)
+
+
+def enqueue_sending(digest_ids: list[int]) -> None:
+    """Queue send tasks for these digests once the rows that name them are committed."""
+    for chunk in pipeline.chunked(digest_ids, settings.DIGEST_SEND_CHUNK_SIZE):
+        transaction.on_commit(lambda chunk=chunk: send_digest_chunk.delay(chunk))
+
+
+@shared_task(bind=True, max_retries=MAX_SEND_RETRIES)
+def send_digest_chunk(self, digest_ids: list[int]) -> dict:
+    result = delivery.digests_send(digest_ids=digest_ids)
+    if result.retry:
+        countdown = RETRY_BASE_SECONDS * 2**self.request.retries
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            # In-process runs cannot wait; the next run (or `send_digests`) picks these up.
+            logger.warning("%d digests deferred by temporary errors", len(result.retry))
+        else:
+            send_digest_chunk.apply_async((result.retry,), countdown=countdown)
+    return {"sent": len(result.sent), "failed": len(result.failed), "retry": len(result.retry)}
+
+
+@shared_task
+def send_pending() -> int:
+    """Sweep: re-enqueue pending digests and ones abandoned mid-send by a dead worker."""
+    ids = delivery.digest_ids_to_send()
+    with transaction.atomic():
+        enqueue_sending(ids)
+    return len(ids)
+
+
+@shared_task
+def ingest_daily() -> int:
+    from digest.ingest import ingest_daily as ingest
+
+    return len(ingest(timezone.now().date()))
+
+
+@shared_task
+def run_due_slot() -> list[int]:
+    """Hourly: start a run for the subscribers whose local send hour it is."""
+    from digest.schedule import due_subscribers
+
+    now = timezone.now()
+    return [
+        pipeline.daily_run_start(edition_date=day, subscriber_ids=ids, slot=f"{now:%H}:00 UTC").pk
+        for day, ids in sorted(due_subscribers(now).items())
+    ]

@@ -1,0 +1,57 @@
+"""Signed, purpose-scoped links that need no password.
+
+Each token names its purpose (a different salt per purpose, so an unsubscribe
+token can never confirm an address) and carries a hash of the subscriber state
+that the purpose depends on: once that state changes the token stops working.
+Anchor: django.contrib.auth.tokens.PasswordResetTokenGenerator._make_hash_value.
+"""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.core import signing
+
+from subscriptions.models import Subscriber
+
+# Confirm links expire; links in digests must work for as long as people keep the email.
+MAX_AGE = {
+    "confirm": 3 * 24 * 3600,
+    "unsubscribe": None,
+    "preferences": None,
+    "feedback": None,
+    "digest": None,
+}
+
+
+class BadToken(Exception):
+    """Forged, expired, used, or for another purpose: all look the same to the visitor."""
+
+
+def _state(subscriber: Subscriber, purpose: str) -> str:
+    parts = [str(subscriber.pk), subscriber.email]
+    if purpose == "confirm":
+        # A confirm link is single-use: confirming changes status and confirmed_at.
+        parts += [subscriber.status, str(subscriber.confirmed_at), str(subscriber.updated_at)]
+    digest = hmac.new(settings.SECRET_KEY.encode(), "|".join(parts).encode(), hashlib.sha256).hexdigest()
+    return digest[:16]
+
+
+def make_token(subscriber: Subscriber, purpose: str, **payload) -> str:
+    if purpose not in MAX_AGE:
+        raise ValueError(f"unknown token purpose {purpose!r}")
+    data = {"s": subscriber.pk, "h": _state(subscriber, purpose), **payload}
+    return signing.TimestampSigner(salt=f"paperdigest.{purpose}").sign_object(data, compress=True)
+
+
+def read_token(token: str, purpose: str) -> tuple[Subscriber, dict]:
+    try:
+        data = signing.TimestampSigner(salt=f"paperdigest.{purpose}").unsign_object(token, max_age=MAX_AGE[purpose])
+    except (signing.BadSignature, ValueError, KeyError):
+        raise BadToken() from None
+    if not isinstance(data, dict):
+        raise BadToken()
+    subscriber = Subscriber.objects.filter(pk=data.get("s")).first()
+    if subscriber is None or not hmac.compare_digest(str(data.get("h")), _state(subscriber, purpose)):
+        raise BadToken()
+    return subscriber, data
