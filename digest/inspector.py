@@ -1,7 +1,7 @@
 """The digest inspector: what one subscriber got on one date, or what they would get.
 
-The "would get" previews belong to the scoring code; they are imported when asked
-for, so the inspector still shows stored digests where the preview code is absent.
+The "would get" previews belong to the scoring code (digest.scoring) and to the
+sign-up preview (digest.preview, looked up when asked for: it ships separately).
 """
 
 from dataclasses import dataclass
@@ -9,6 +9,7 @@ from datetime import date
 
 from django.db.models import Prefetch
 
+from digest import scoring
 from digest.models import Digest, DigestItem
 from digest.operations import optional_function
 from subscriptions.models import Subscriber
@@ -47,8 +48,7 @@ def digest_picks(digest: Digest) -> list[Pick]:
 
 def subscriber_preview(subscriber: Subscriber, edition_date: date) -> list[Pick]:
     """What the daily run would pick for this subscriber on this date (nothing is stored)."""
-    preview = optional_function("digest.scoring", "digest_picks_preview")
-    picks = preview(subscriber, edition_date)
+    picks = scoring.digest_picks_preview(subscriber, edition_date)
     return [Pick(rank, paper.title, paper.link, score, why) for rank, (paper, score, why) in enumerate(picks, 1)]
 
 

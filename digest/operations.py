@@ -1,7 +1,8 @@
 """What the admin's operator actions do: resend, re-embed, re-run an ingest.
 
 Each takes ids or a row and returns a count or the new run, so the admin only
-turns the outcome into a message.
+turns the outcome into a message. Functions that other branches still ship are
+looked up when called (optional_function), so the rest works before they land.
 """
 
 import importlib
@@ -9,7 +10,7 @@ from datetime import date
 
 from django.db import transaction
 
-from digest import embedding
+from digest import embedding, tasks
 from digest.models import Digest, IngestRun, PaperEmbedding
 
 
@@ -24,7 +25,6 @@ def digests_resend_failed(*, digest_ids: list[int]) -> list[int]:
     meanwhile is never sent twice. Attempts restart at zero: an operator's resend
     gets the full retry budget, or one more temporary error would fail it at once.
     """
-    enqueue_sending = optional_function("digest.tasks", "enqueue_sending")
     with transaction.atomic():
         failed = list(
             Digest.objects.select_for_update()
@@ -35,7 +35,7 @@ def digests_resend_failed(*, digest_ids: list[int]) -> list[int]:
             status=Digest.Status.PENDING, last_error="", attempts=0, claimed_at=None
         )
         # enqueue_sending queues on commit, so workers only ever see the PENDING rows.
-        enqueue_sending(failed)
+        tasks.enqueue_sending(failed)
     return failed
 
 

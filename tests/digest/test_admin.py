@@ -4,7 +4,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from digest import embedding
+from digest import embedding, tasks
 from digest.models import Digest, IngestRun, PaperEmbedding
 from subscriptions.models import Subscriber
 from tests.factories import (
@@ -75,13 +75,16 @@ def test_it_pauses_only_active_subscribers(admin_client):
     assert "Paused 1 subscribers." in messages_of(response)
 
 
-def test_it_requeues_failed_digests_and_leaves_the_others(admin_client, monkeypatch):
+def test_it_requeues_failed_digests_and_leaves_the_others(
+    admin_client, monkeypatch, django_capture_on_commit_callbacks
+):
     queued = []
-    monkeypatch.setattr("digest.operations.optional_function", lambda module, name: queued.extend)
+    monkeypatch.setattr(tasks.send_digest_chunk, "delay", queued.extend)
     failed = DigestFactory(status=Digest.Status.FAILED, last_error="550 mailbox full", attempts=5)
     sent = DigestFactory()
 
-    response = act(admin_client, "digest_digest", "resend_failed", [failed.pk, sent.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(admin_client, "digest_digest", "resend_failed", [failed.pk, sent.pk])
 
     failed.refresh_from_db(), sent.refresh_from_db()
     assert (failed.status, failed.last_error, failed.attempts) == (Digest.Status.PENDING, "", 0)

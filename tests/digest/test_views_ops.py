@@ -79,9 +79,7 @@ def test_it_lists_subscribers_when_a_search_finds_several(staff_client):
 def test_it_previews_what_a_subscriber_would_get_when_no_digest_exists(staff_client, monkeypatch):
     subscriber = SubscriberFactory()
     paper = DigestItemFactory().paper
-    monkeypatch.setattr(
-        "digest.inspector.optional_function", lambda module, name: lambda sub, day: [(paper, 0.8, "transformers")]
-    )
+    monkeypatch.setattr("digest.scoring.digest_picks_preview", lambda sub, day: [(paper, 0.8, "transformers")])
 
     response = staff_client.get(reverse("ops:inspector"), {"subscriber": subscriber.pk, "date": "2026-01-05"})
 
