@@ -128,7 +128,7 @@ USE_TZ = True
 # --- Static files ------------------------------------------------------------
 # https://whitenoise.readthedocs.io/
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
 
 # --- Security --------------------------------------------------------------
@@ -237,3 +237,8 @@ DIGEST_MAX_ATTEMPTS = env_int("DIGEST_MAX_ATTEMPTS", 5)
 DIGEST_BOUNCE_LIMIT = env_int("DIGEST_BOUNCE_LIMIT", 3)
 # RFC 2369 mailto unsubscribe; the mailbox's inbound webhook unsubscribes the token in the subject.
 UNSUBSCRIBE_MAILTO = env_str("UNSUBSCRIBE_MAILTO", "")
+
+# Serve app static files straight from their folders unless collectstatic ran
+# (production images run it at build time).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG

@@ -55,8 +55,7 @@ def bar_chart(title: str, points: list[tuple[str, float]], *, series_name: str =
 def stacked_bar_chart(title: str, labels: list[str], series: list[Series]) -> Chart:
     series = _coloured(series)
     totals = [sum(s.values[i] for s in series) for i in range(len(labels))]
-    top = _nice_max(max(totals, default=0))
-    plot = _Plot(len(labels), top)
+    plot = _Plot(len(labels), *_scale(max(totals, default=0)))
     parts = []
     for i, label in enumerate(labels):
         base = 0.0
@@ -75,8 +74,7 @@ def stacked_bar_chart(title: str, labels: list[str], series: list[Series]) -> Ch
 
 def line_chart(title: str, labels: list[str], series: list[Series]) -> Chart:
     series = _coloured(series)
-    top = _nice_max(max((v for s in series for v in s.values), default=0))
-    plot = _Plot(len(labels), top)
+    plot = _Plot(len(labels), *_scale(max((v for s in series for v in s.values), default=0)))
     parts = []
     for s in series:
         points = [(plot.center(i), plot.y(v)) for i, v in enumerate(s.values)]
@@ -93,9 +91,10 @@ def line_chart(title: str, labels: list[str], series: list[Series]) -> Chart:
 class _Plot:
     """Maps (category index, value) to SVG coordinates."""
 
-    def __init__(self, count: int, top: float):
+    def __init__(self, count: int, top: float, step: float):
         self.count = max(count, 1)
         self.top = top
+        self.ticks = [step * i for i in range(round(top / step) + 1)]
         self.width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
         self.height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
         self.step = self.width / self.count
@@ -115,7 +114,7 @@ class _Plot:
 def _svg(title: str, labels: list[str], series: list[Series], plot: _Plot, body: str) -> SafeString:
     title_id = f"chart-title-{next(_ids)}"
     axis = []
-    for tick in _ticks(plot.top):
+    for tick in plot.ticks:
         y = plot.y(tick)
         axis.append(
             f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="gridline"/>'
@@ -143,20 +142,15 @@ def _coloured(series: list[Series]) -> list[Series]:
     ]
 
 
-def _nice_max(value: float) -> float:
-    """The smallest 1/2/5 x 10^k at or above value, so gridlines land on round numbers."""
+def _scale(value: float) -> tuple[float, float]:
+    """(top, step): gridlines at a round step (1, 2 or 5 x 10^k), about four of them, covering value."""
     if value <= 0:
-        return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
-    for factor in (1, 2, 5, 10):
-        if factor * magnitude >= value:
-            return float(factor * magnitude)
-    return float(10 * magnitude)
-
-
-def _ticks(top: float) -> list[float]:
-    return [top * i / 4 for i in range(5)]
+        return 1.0, 0.5
+    raw = value / 4
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(f * magnitude for f in (1, 2, 5, 10) if f * magnitude >= raw)
+    return math.ceil(value / step - 1e-9) * step, step
 
 
 def _fmt(value: float) -> str:
-    return f"{value:g}" if value != int(value) else str(int(value))
+    return f"{value:.4g}" if value != int(value) else str(int(value))

@@ -1,6 +1,6 @@
-"""factory_boy factories for every model; tests build only the fields they care about."""
+"""factory_boy factories shared by the whole suite."""
 
-from datetime import date
+import datetime
 
 import factory
 from django.utils import timezone
@@ -13,15 +13,14 @@ class PaperFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Paper
 
-    arxiv_id = factory.Sequence(lambda n: f"2501.{n:05d}")
-    external_id = factory.LazyAttribute(lambda o: o.arxiv_id or f"test:{o.title_key}")
-    title = factory.Sequence(lambda n: f"A study of sparse attention, part {n}")
-    title_key = factory.LazyAttribute(lambda o: "".join(ch for ch in o.title.lower() if ch.isalnum())[:300])
-    abstract = factory.Faker("paragraph")
+    title = factory.Sequence(lambda n: f"A study of topic number {n}")
+    title_key = factory.LazyAttribute(lambda o: "".join(ch for ch in o.title.lower() if ch.isalnum()))
+    external_id = factory.Sequence(lambda n: f"2611.{n:05d}")
+    arxiv_id = factory.LazyAttribute(lambda o: o.external_id)
+    abstract = factory.Faker("paragraph", nb_sentences=5)
     authors = factory.LazyFunction(lambda: ["Ada Lovelace", "Alan Turing"])
-    url = factory.LazyAttribute(lambda o: f"https://arxiv.org/abs/{o.arxiv_id}" if o.arxiv_id else "")
-    announced_on = factory.LazyFunction(date.today)
-    source = "file"
+    announced_on = factory.LazyFunction(lambda: timezone.now().date())
+    source = "arxiv_api"
     sources = factory.LazyAttribute(lambda o: [o.source])
 
 
@@ -31,7 +30,7 @@ class SubscriberFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"reader{n}@example.org")
     status = Subscriber.Status.ACTIVE
-    confirmed_at = factory.LazyAttribute(lambda o: timezone.now() if o.status != Subscriber.Status.PENDING else None)
+    confirmed_at = factory.LazyFunction(timezone.now)
 
 
 class TopicProfileFactory(factory.django.DjangoModelFactory):
@@ -39,7 +38,7 @@ class TopicProfileFactory(factory.django.DjangoModelFactory):
         model = TopicProfile
 
     subscriber = factory.SubFactory(SubscriberFactory)
-    interests = "retrieval-augmented generation\nefficient transformers"
+    interests = "dense retrieval for search engines"
 
 
 class DigestFactory(factory.django.DjangoModelFactory):
@@ -47,11 +46,10 @@ class DigestFactory(factory.django.DjangoModelFactory):
         model = Digest
 
     subscriber = factory.SubFactory(SubscriberFactory)
-    edition_date = factory.LazyFunction(date.today)
-    status = Digest.Status.SENT
+    edition_date = factory.LazyFunction(lambda: timezone.now().date())
+    status = Digest.Status.PENDING
     # The model requires sent_at on sent digests (digest_sent_has_sent_at).
     sent_at = factory.LazyAttribute(lambda o: timezone.now() if o.status == Digest.Status.SENT else None)
-    attempts = factory.LazyAttribute(lambda o: 1 if o.status in (Digest.Status.SENT, Digest.Status.FAILED) else 0)
 
 
 class DigestItemFactory(factory.django.DjangoModelFactory):
@@ -62,35 +60,7 @@ class DigestItemFactory(factory.django.DjangoModelFactory):
     paper = factory.SubFactory(PaperFactory)
     rank = factory.Sequence(lambda n: n + 1)
     score = 0.5
-    why = "efficient transformers"
-
-
-class IngestRunFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = IngestRun
-
-    source = "file"
-    params = factory.LazyFunction(dict)
-    status = IngestRun.Status.SUCCEEDED
-    finished_at = factory.LazyFunction(timezone.now)
-    fetched = 10
-    created = 8
-    updated = 1
-    unchanged = 1
-
-
-class DailyRunFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = DailyRun
-
-    edition_date = factory.LazyFunction(date.today)
-    slot = "all"
-    status = DailyRun.Status.SUCCEEDED
-    finished_at = factory.LazyFunction(timezone.now)
-    papers = 40
-    subscribers = 10
-    digests_built = 9
-    digests_skipped = 1
+    why = "dense retrieval for search engines"
 
 
 class FeedbackFactory(factory.django.DjangoModelFactory):
@@ -100,3 +70,22 @@ class FeedbackFactory(factory.django.DjangoModelFactory):
     subscriber = factory.SubFactory(SubscriberFactory)
     paper = factory.SubFactory(PaperFactory)
     signal = Feedback.Signal.MORE
+
+
+class IngestRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IngestRun
+
+    source = "arxiv_rss"
+    status = IngestRun.Status.SUCCEEDED
+    finished_at = factory.LazyFunction(timezone.now)
+
+
+class DailyRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DailyRun
+
+    edition_date = factory.LazyFunction(lambda: timezone.now().date() - datetime.timedelta(days=0))
+    slot = "all"
+    status = DailyRun.Status.SUCCEEDED
+    finished_at = factory.LazyFunction(timezone.now)

@@ -81,7 +81,7 @@ def test_it_requeues_failed_digests_and_leaves_the_others(
     queued = []
     monkeypatch.setattr(tasks.send_digest_chunk, "delay", queued.extend)
     failed = DigestFactory(status=Digest.Status.FAILED, last_error="550 mailbox full", attempts=5)
-    sent = DigestFactory()
+    sent = DigestFactory(status=Digest.Status.SENT)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = act(admin_client, "digest_digest", "resend_failed", [failed.pk, sent.pk])
@@ -116,7 +116,7 @@ def test_it_re_runs_an_ingest_with_the_runs_day_and_file(admin_client, monkeypat
 
     def ingest_source(source, *, day=None, path=None, progress=None):
         calls.append((source, day, path))
-        return IngestRunFactory(source=source, created=4)
+        return IngestRunFactory(source=source, created=4, updated=1)
 
     monkeypatch.setattr("digest.operations.optional_function", lambda module, name: ingest_source)
 

@@ -27,3 +27,10 @@ def test_it_escapes_labels_and_titles():
 def test_it_knows_a_chart_of_zeros_is_empty():
     assert line_chart("t", ["a", "b"], [Series("s", [0, 0])]).is_empty
     assert not line_chart("t", ["a"], [Series("s", [2])]).is_empty
+
+
+def test_it_puts_gridlines_on_round_steps():
+    chart = bar_chart("t", [("a", 8)])
+
+    assert [f">{tick}</text>" in chart.svg for tick in (0, 2, 4, 6, 8)] == [True] * 5
+    assert ">2.5</text>" not in chart.svg

@@ -45,7 +45,7 @@ def test_it_counts_subscribers_by_current_status_including_zeros():
 
 def test_it_replays_sign_ups_confirmations_and_unsubscribes_per_day():
     early = SubscriberFactory(status=Subscriber.Status.UNSUBSCRIBED)
-    late = SubscriberFactory(status=Subscriber.Status.PENDING)
+    late = SubscriberFactory(status=Subscriber.Status.PENDING, confirmed_at=None)
     Subscriber.objects.filter(pk=early.pk).update(
         created_at=at(TODAY - timedelta(days=2)),
         confirmed_at=at(TODAY - timedelta(days=1)),
@@ -59,11 +59,11 @@ def test_it_replays_sign_ups_confirmations_and_unsubscribes_per_day():
 
 
 def test_it_counts_digests_per_day_by_outcome():
-    DigestFactory.create_batch(2, edition_date=TODAY)
+    DigestFactory.create_batch(2, edition_date=TODAY, status=Digest.Status.SENT)
     DigestFactory(edition_date=TODAY, status=Digest.Status.FAILED)
     DigestFactory(edition_date=TODAY - timedelta(days=1), status=Digest.Status.SKIPPED)
     DigestFactory(edition_date=TODAY, status=Digest.Status.PENDING)
-    DigestFactory(edition_date=TODAY - timedelta(days=30))  # outside the window
+    DigestFactory(edition_date=TODAY - timedelta(days=30), status=Digest.Status.SENT)  # outside the window
 
     per_day = dashboard.digests_per_day(window(2))
 
@@ -102,7 +102,7 @@ def test_it_ranks_the_days_top_papers_by_digests_carrying_them():
 
 
 def test_it_sums_ingest_counts_per_source():
-    IngestRunFactory(source="hf_api", created=5, fetched=7)
+    IngestRunFactory(source="hf_api", created=5, fetched=7, updated=1)
     IngestRunFactory(source="hf_api", created=2, fetched=3, status=IngestRun.Status.FAILED)
     IngestRunFactory(source="arxiv", created=1, fetched=1)
 
@@ -164,7 +164,7 @@ def test_it_formats_durations():
 
 def test_it_builds_the_overview_in_a_bounded_number_of_queries(django_assert_max_num_queries):
     for day in range(5):
-        DigestItemFactory(digest__edition_date=date.today() - timedelta(days=day))
+        DigestItemFactory(digest__edition_date=date.today() - timedelta(days=day), digest__status=Digest.Status.SENT)
     FeedbackFactory.create_batch(3)
     IngestRunFactory.create_batch(3)
 

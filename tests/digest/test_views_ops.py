@@ -37,7 +37,7 @@ def test_it_refuses_logged_in_users_who_are_not_staff(client, django_user_model,
 
 
 def test_it_shows_the_dashboard_figures(staff_client):
-    DigestFactory.create_batch(3)
+    DigestFactory.create_batch(3, status=Digest.Status.SENT)
     DigestFactory(status=Digest.Status.FAILED)
 
     response = staff_client.get(reverse("ops:dashboard"), {"days": 7})

@@ -1,0 +1,19 @@
+# One image for web, worker and beat.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    PAPER_DIGEST_PRODUCTION=true HF_HUB_OFFLINE=1 \
+    PAPER_DIGEST_VAR_DIR=/app/var DJANGO_STATIC_ROOT=/app/staticfiles
+
+WORKDIR /app
+COPY requirements.txt .
+# torch==2.13.0 is pinned first in requirements.txt; the CPU wheel index keeps CUDA out of the image.
+RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt
+
+COPY . .
+RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var \
+    && DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0
+USER app
+
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,151 @@
+import pytest
+from django.test import Client
+
+from digest.delivery import digests_send
+from digest.models import Digest
+from subscriptions.models import Subscriber
+from tests.factories import DigestFactory, DigestItemFactory, PaperFactory, TopicProfileFactory
+from tests.smtp import parts
+
+pytestmark = pytest.mark.django_db
+
+
+def _digest(email="reader@example.org", papers=2):
+    profile = TopicProfileFactory(subscriber__email=email, interests="graph neural networks for chemistry")
+    digest = DigestFactory(subscriber=profile.subscriber)
+    for rank in range(1, papers + 1):
+        DigestItemFactory(digest=digest, rank=rank, why="graph neural networks for chemistry",
+                          paper=PaperFactory(title=f"Message passing paper {rank}"))
+    return digest
+
+
+def test_it_sends_both_parts_with_list_headers(smtp_server):
+    digest = _digest()
+
+    result = digests_send(digest_ids=[digest.pk])
+
+    assert result.sent == [digest.pk]
+    [message] = smtp_server.messages
+    text, html = parts(message)
+    assert "Message passing paper 1" in text and "Message passing paper 1" in html
+    assert str(message["List-Unsubscribe"]).strip().startswith("<http://testserver/unsubscribe/")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Id"]
+    assert message["Message-ID"] == f"<digest-{digest.pk}-{digest.edition_date:%Y%m%d}@localhost>"
+    assert message["Date"]
+    assert "2 new papers for you" in message["Subject"]
+    assert len(html.encode()) < 100_000
+    digest.refresh_from_db()
+    assert digest.status == Digest.Status.SENT and digest.sent_at is not None
+
+
+def test_it_unsubscribes_with_the_one_click_post_from_the_header(smtp_server):
+    digest = _digest()
+    digests_send(digest_ids=[digest.pk])
+    url = str(smtp_server.messages[0]["List-Unsubscribe"]).strip().strip("<>").split(">")[0]
+
+    response = Client(enforce_csrf_checks=True).post(
+        url.replace("http://testserver", ""), data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    digest.subscriber.refresh_from_db()
+    assert digest.subscriber.status == Subscriber.Status.UNSUBSCRIBED
+
+
+def test_it_escapes_hostile_paper_text(smtp_server):
+    digest = _digest(papers=0)
+    DigestItemFactory(digest=digest, rank=1, paper=PaperFactory(title='<script>alert("x")</script> Attention'))
+
+    digests_send(digest_ids=[digest.pk])
+
+    _, html = parts(smtp_server.messages[0])
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_it_sends_nothing_more_on_a_second_run_or_a_duplicated_task(smtp_server):
+    digest = _digest()
+
+    digests_send(digest_ids=[digest.pk])
+    second = digests_send(digest_ids=[digest.pk, digest.pk])
+
+    assert second.sent == [] and len(smtp_server.messages) == 1
+
+
+def test_it_retries_a_temporary_failure_and_then_delivers(smtp_server):
+    digest = _digest()
+    smtp_server.handler.rcpt_replies["reader@example.org"] = ["451 4.7.1 Try again later", "250 OK"]
+
+    first = digests_send(digest_ids=[digest.pk])
+    digest.refresh_from_db()
+    assert first.retry == [digest.pk] and digest.status == Digest.Status.PENDING and "451" in digest.last_error
+
+    second = digests_send(digest_ids=[digest.pk])
+    digest.refresh_from_db()
+    assert second.sent == [digest.pk] and digest.status == Digest.Status.SENT and digest.attempts == 2
+    assert len(smtp_server.messages) == 1
+
+
+def test_it_fails_a_permanent_rejection_without_stopping_the_chunk(smtp_server, settings):
+    settings.DIGEST_BOUNCE_LIMIT = 2
+    bad = _digest("gone@example.org")
+    good = _digest("here@example.org")
+    smtp_server.handler.rcpt_replies["gone@example.org"] = ["550 5.1.1 No such user"]
+
+    result = digests_send(digest_ids=[bad.pk, good.pk])
+
+    assert result.failed == [bad.pk] and result.sent == [good.pk]
+    bad.refresh_from_db()
+    assert bad.status == Digest.Status.FAILED and "550" in bad.last_error
+    assert bad.subscriber.__class__.objects.get(pk=bad.subscriber_id).bounce_count == 1
+    assert [m["To"] for m in smtp_server.messages] == ["here@example.org"]
+
+
+def test_it_marks_an_address_bounced_after_repeated_hard_bounces(smtp_server, settings):
+    settings.DIGEST_BOUNCE_LIMIT = 2
+    first = _digest("gone@example.org")
+    smtp_server.handler.rcpt_replies["gone@example.org"] = ["550 5.1.1 No such user"]
+    digests_send(digest_ids=[first.pk])
+    second = DigestFactory(subscriber=first.subscriber, edition_date=first.edition_date.replace(day=1))
+
+    digests_send(digest_ids=[second.pk])
+
+    first.subscriber.refresh_from_db()
+    assert first.subscriber.status == Subscriber.Status.BOUNCED
+
+
+def test_it_gives_up_after_the_last_attempt(smtp_server, settings):
+    settings.DIGEST_MAX_ATTEMPTS = 2
+    digest = _digest()
+    smtp_server.handler.rcpt_replies["reader@example.org"] = ["421 4.3.2 Busy"]
+
+    digests_send(digest_ids=[digest.pk])
+    result = digests_send(digest_ids=[digest.pk])
+
+    digest.refresh_from_db()
+    assert result.failed == [digest.pk] and digest.status == Digest.Status.FAILED
+    assert "gave up" in digest.last_error
+
+
+def test_it_reclaims_a_digest_abandoned_mid_send(smtp_server, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    digest = _digest()
+    Digest.objects.filter(pk=digest.pk).update(
+        status=Digest.Status.SENDING, claimed_at=timezone.now() - timedelta(seconds=settings.DIGEST_CLAIM_TIMEOUT + 1)
+    )
+
+    assert digests_send(digest_ids=[digest.pk]).sent == [digest.pk]
+
+
+def test_it_leaves_a_digest_claimed_by_a_live_sender_alone(smtp_server):
+    from django.utils import timezone
+
+    digest = _digest()
+    Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.SENDING, claimed_at=timezone.now())
+
+    assert digests_send(digest_ids=[digest.pk]).skipped == [digest.pk]
+    assert smtp_server.messages == []
