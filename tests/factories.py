@@ -48,6 +48,8 @@ class DigestFactory(factory.django.DjangoModelFactory):
     subscriber = factory.SubFactory(SubscriberFactory)
     edition_date = factory.LazyFunction(lambda: timezone.now().date())
     status = Digest.Status.PENDING
+    # The model requires sent_at on sent digests (digest_sent_has_sent_at).
+    sent_at = factory.LazyAttribute(lambda o: timezone.now() if o.status == Digest.Status.SENT else None)
 
 
 class DigestItemFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,138 @@
+from datetime import date
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from digest import embedding, tasks
+from digest.models import Digest, IngestRun, PaperEmbedding
+from subscriptions.models import Subscriber
+from tests.factories import (
+    DailyRunFactory,
+    DigestFactory,
+    DigestItemFactory,
+    FeedbackFactory,
+    IngestRunFactory,
+    PaperFactory,
+    SubscriberFactory,
+    TopicProfileFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.org", "pw"))
+    return client
+
+
+def act(client, model: str, action: str, ids: list[int]):
+    url = reverse(f"admin:{model}_changelist")
+    return client.post(url, {"action": action, "_selected_action": ids}, follow=True)
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "digest_paper", "digest_paperembedding", "digest_ingestrun", "digest_dailyrun", "digest_digest",
+        "digest_digestitem", "subscriptions_subscriber", "subscriptions_topicprofile", "subscriptions_feedback",
+    ],
+)
+def test_it_lists_searches_and_filters_every_model(admin_client, model):
+    item = DigestItemFactory()
+    TopicProfileFactory(subscriber=item.digest.subscriber)
+    FeedbackFactory(subscriber=item.digest.subscriber, paper=item.paper)
+    IngestRunFactory()
+    DailyRunFactory()
+    PaperEmbedding.objects.create(paper=item.paper, model_name="m", dim=1, vector=b"\0\0\0\0")
+    url = reverse(f"admin:{model}_changelist")
+
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.get(url, {"q": "example"}).status_code == 200
+
+
+def test_it_opens_a_digest_with_its_items_inline(admin_client):
+    item = DigestItemFactory(why="diffusion models")
+
+    response = admin_client.get(reverse("admin:digest_digest_change", args=[item.digest.pk]))
+
+    assert b"diffusion models" in response.content
+
+
+def test_it_pauses_only_active_subscribers(admin_client):
+    active = SubscriberFactory()
+    unsubscribed = SubscriberFactory(status=Subscriber.Status.UNSUBSCRIBED)
+
+    response = act(admin_client, "subscriptions_subscriber", "pause", [active.pk, unsubscribed.pk])
+
+    active.refresh_from_db(), unsubscribed.refresh_from_db()
+    assert (active.status, unsubscribed.status) == (Subscriber.Status.PAUSED, Subscriber.Status.UNSUBSCRIBED)
+    assert "Paused 1 subscribers." in messages_of(response)
+
+
+def test_it_requeues_failed_digests_and_leaves_the_others(
+    admin_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr(tasks.send_digest_chunk, "delay", queued.extend)
+    failed = DigestFactory(status=Digest.Status.FAILED, last_error="550 mailbox full", attempts=5)
+    sent = DigestFactory(status=Digest.Status.SENT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(admin_client, "digest_digest", "resend_failed", [failed.pk, sent.pk])
+
+    failed.refresh_from_db(), sent.refresh_from_db()
+    assert (failed.status, failed.last_error, failed.attempts) == (Digest.Status.PENDING, "", 0)
+    assert sent.status == Digest.Status.SENT
+    assert queued == [failed.pk]
+    assert "Queued 1 failed digests for sending. 1 selected were not failed and were left alone." in messages_of(response)
+
+
+def test_it_replaces_the_current_models_vectors_when_re_embedding(admin_client, monkeypatch):
+    paper, other = PaperFactory(), PaperFactory()
+    for p in (paper, other):
+        PaperEmbedding.objects.create(paper=p, model_name=embedding.model_name(), dim=1, vector=b"\0\0\0\0")
+    PaperEmbedding.objects.create(paper=paper, model_name="old-model", dim=1, vector=b"\0\0\0\0")
+    embedded = []
+    monkeypatch.setattr(embedding, "papers_embed", lambda *, paper_ids: embedded.extend(paper_ids) or len(paper_ids))
+
+    response = act(admin_client, "digest_paper", "reembed", [paper.pk])
+
+    assert embedded == [paper.pk]
+    assert set(PaperEmbedding.objects.values_list("paper_id", "model_name")) == {
+        (paper.pk, "old-model"), (other.pk, embedding.model_name())
+    }
+    assert f"Re-embedded 1 papers with {embedding.model_name()}." in messages_of(response)
+
+
+def test_it_re_runs_an_ingest_with_the_runs_day_and_file(admin_client, monkeypatch):
+    run = IngestRunFactory(source="file", params={"day": "2026-02-03", "path": "/data/papers.jsonl"})
+    calls = []
+
+    def ingest_source(source, *, day=None, path=None, progress=None):
+        calls.append((source, day, path))
+        return IngestRunFactory(source=source, created=4, updated=1)
+
+    monkeypatch.setattr("digest.operations.optional_function", lambda module, name: ingest_source)
+
+    response = act(admin_client, "digest_ingestrun", "rerun", [run.pk])
+
+    assert calls == [("file", date(2026, 2, 3), "/data/papers.jsonl")]
+    assert "file: succeeded, 4 created, 1 updated, 0 failed." in messages_of(response)
+
+
+def test_it_explains_when_ingest_source_is_not_deployed(admin_client, monkeypatch):
+    run = IngestRunFactory()
+    monkeypatch.setattr("digest.ingest.ingest_source", None, raising=False)
+
+    response = act(admin_client, "digest_ingestrun", "rerun", [run.pk])
+
+    assert messages_of(response) == [
+        "Cannot re-run ingests: digest.ingest.ingest_source is not available in this deployment."
+    ]
+    assert IngestRun.objects.count() == 1

@@ -1,0 +1,176 @@
+from datetime import date, datetime, timedelta, timezone as dt_timezone
+
+import pytest
+
+from digest import dashboard
+from digest.models import DailyRun, Digest, IngestRun
+from subscriptions.models import Feedback, Subscriber
+from tests.factories import (
+    DailyRunFactory,
+    DigestFactory,
+    DigestItemFactory,
+    FeedbackFactory,
+    IngestRunFactory,
+    PaperFactory,
+    SubscriberFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 3, 10)
+
+
+def at(day: date, hour: int = 12) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=dt_timezone.utc)
+
+
+def window(days: int = 7) -> dashboard.Window:
+    return dashboard.window_for(days=days, until=TODAY)
+
+
+def test_it_bounds_the_window():
+    assert dashboard.window_for(days=10_000, until=TODAY).days == dashboard.MAX_DAYS
+    assert dashboard.window_for(days=0, until=TODAY).days == dashboard.DEFAULT_DAYS
+    assert window(3).dates == [date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 10)]
+
+
+def test_it_counts_subscribers_by_current_status_including_zeros():
+    SubscriberFactory.create_batch(2)
+    SubscriberFactory(status=Subscriber.Status.PAUSED)
+
+    counts = dashboard.subscribers_by_status()
+
+    assert counts["Active"] == 2 and counts["Paused"] == 1 and counts["Bounced"] == 0
+
+
+def test_it_replays_sign_ups_confirmations_and_unsubscribes_per_day():
+    early = SubscriberFactory(status=Subscriber.Status.UNSUBSCRIBED)
+    late = SubscriberFactory(status=Subscriber.Status.PENDING, confirmed_at=None)
+    Subscriber.objects.filter(pk=early.pk).update(
+        created_at=at(TODAY - timedelta(days=2)),
+        confirmed_at=at(TODAY - timedelta(days=1)),
+        unsubscribed_at=at(TODAY),
+    )
+    Subscriber.objects.filter(pk=late.pk).update(created_at=at(TODAY))
+
+    series = dashboard.subscribers_over_time(window(3))
+
+    assert series == {"pending": [1, 0, 1], "subscribed": [0, 1, 0], "unsubscribed": [0, 0, 1]}
+
+
+def test_it_counts_digests_per_day_by_outcome():
+    DigestFactory.create_batch(2, edition_date=TODAY, status=Digest.Status.SENT)
+    DigestFactory(edition_date=TODAY, status=Digest.Status.FAILED)
+    DigestFactory(edition_date=TODAY - timedelta(days=1), status=Digest.Status.SKIPPED)
+    DigestFactory(edition_date=TODAY, status=Digest.Status.PENDING)
+    DigestFactory(edition_date=TODAY - timedelta(days=30), status=Digest.Status.SENT)  # outside the window
+
+    per_day = dashboard.digests_per_day(window(2))
+
+    assert per_day == {"sent": [0, 2], "failed": [0, 1], "skipped": [1, 0], "in flight": [0, 1]}
+
+
+def test_it_measures_the_share_of_digests_without_papers():
+    DigestItemFactory(digest__edition_date=TODAY)
+    DigestFactory(edition_date=TODAY, status=Digest.Status.SKIPPED)
+    DigestFactory(edition_date=TODAY, status=Digest.Status.SKIPPED)
+    DigestItemFactory(digest__edition_date=TODAY)
+
+    share = dashboard.empty_digest_share(window(1))
+
+    assert share == {"digests": [4], "empty": [2], "percent": [50.0]}
+
+
+def test_it_buckets_scores_and_keeps_empty_buckets():
+    DigestItemFactory(digest__edition_date=TODAY, score=0.12)
+    DigestItemFactory(digest__edition_date=TODAY, score=0.18)
+    DigestItemFactory(digest__edition_date=TODAY, score=0.41)
+
+    assert dashboard.score_histogram(window(1)) == [("0.1", 2), ("0.2", 0), ("0.3", 0), ("0.4", 1)]
+
+
+def test_it_ranks_the_days_top_papers_by_digests_carrying_them():
+    popular, other = PaperFactory(), PaperFactory()
+    for _ in range(3):
+        DigestItemFactory(digest__edition_date=TODAY, paper=popular)
+    DigestItemFactory(digest__edition_date=TODAY, paper=other)
+    DigestItemFactory(digest__edition_date=TODAY - timedelta(days=1), paper=other)
+
+    top = dashboard.top_papers(TODAY)
+
+    assert [(p["id"], p["digests"]) for p in top] == [(popular.id, 3), (other.id, 1)]
+
+
+def test_it_sums_ingest_counts_per_source():
+    IngestRunFactory(source="hf_api", created=5, fetched=7, updated=1)
+    IngestRunFactory(source="hf_api", created=2, fetched=3, status=IngestRun.Status.FAILED)
+    IngestRunFactory(source="arxiv", created=1, fetched=1)
+
+    rows = {r["source"]: r for r in dashboard.ingest_per_source(dashboard.window_for(days=1))}
+
+    assert rows["hf_api"]["runs"] == 2 and rows["hf_api"]["failed_runs"] == 1
+    assert rows["hf_api"]["created"] == 7 and rows["hf_api"]["fetched"] == 10
+    assert rows["arxiv"]["created"] == 1
+
+
+def test_it_counts_feedback_per_day_by_signal():
+    FeedbackFactory.create_batch(2)
+    FeedbackFactory(signal=Feedback.Signal.LESS)
+    old = FeedbackFactory()
+    Feedback.objects.filter(pk=old.pk).update(created_at=at(date.today() - timedelta(days=1)))
+
+    per_day = dashboard.feedback_per_day(dashboard.window_for(days=2))
+
+    assert per_day == {"more": [1, 2], "less": [0, 1]}
+
+
+@pytest.mark.parametrize(
+    ("runs", "level", "title"),
+    [
+        ([], "info", "No run yet"),
+        ([{"status": DailyRun.Status.RUNNING, "finished_at": None}], "info", "Running"),
+        ([{"status": DailyRun.Status.FAILED, "error": "SMTP down"}], "error", "The run failed"),
+        ([{"papers": 0, "digests_built": 0}], "warning", "No papers today"),
+        ([{"papers": 12}], "ok", "Run succeeded"),
+    ],
+)
+def test_it_tells_no_papers_from_a_failed_or_running_run(runs, level, title):
+    for fields in runs:
+        DailyRunFactory(edition_date=TODAY, **fields)
+
+    banner = dashboard.run_banner(TODAY)
+
+    assert (banner.level, banner.title) == (level, title)
+    if level == "error":
+        assert "SMTP down" in banner.detail
+
+
+def test_it_keeps_the_latest_ingest_run_per_source():
+    IngestRunFactory(source="hf_api")
+    latest = IngestRunFactory(source="hf_api")
+    arxiv = IngestRunFactory(source="arxiv", finished_at=None, status=IngestRun.Status.RUNNING)
+
+    runs = dashboard.ingest_runs_latest_per_source()
+
+    assert [r.pk for r in runs] == [arxiv.pk, latest.pk]
+    assert runs[0].duration == "" and runs[1].duration.endswith("s")
+
+
+def test_it_formats_durations():
+    assert dashboard.format_duration(timedelta(seconds=5)) == "5s"
+    assert dashboard.format_duration(timedelta(seconds=65)) == "1m 05s"
+    assert dashboard.format_duration(timedelta(hours=2, minutes=3)) == "2h 03m"
+
+
+def test_it_builds_the_overview_in_a_bounded_number_of_queries(django_assert_max_num_queries):
+    for day in range(5):
+        DigestItemFactory(digest__edition_date=date.today() - timedelta(days=day), digest__status=Digest.Status.SENT)
+    FeedbackFactory.create_batch(3)
+    IngestRunFactory.create_batch(3)
+
+    # One query per figure, whatever the number of rows.
+    with django_assert_max_num_queries(12):
+        overview = dashboard.dashboard_overview(dashboard.window_for(days=30))
+
+    assert overview.digests_today["sent"] == 1
+    assert len(overview.charts) == 6
