@@ -75,12 +75,6 @@ class DigestSettingsForm(forms.Form):
         label="Papers per digest", min_value=1, max_value=settings.DIGEST_MAX_SIZE, initial=settings.DIGEST_DEFAULT_SIZE
     )
 
-    def clean_interests(self):
-        interests = self.cleaned_data["interests"].strip()
-        if not interests:
-            raise forms.ValidationError("Tell us at least one topic.")
-        return interests
-
 
 class SignupForm(DigestSettingsForm):
     field_order = ["email"]
