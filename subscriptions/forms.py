@@ -49,7 +49,15 @@ class StrictEmailField(forms.CharField):
         return value.strip().lower()
 
 
-class DigestSettingsForm(forms.Form):
+class PlainLabelsForm(forms.Form):
+    """Labels without the trailing colon Django adds by default."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class DigestSettingsForm(PlainLabelsForm):
     """The fields sign-up and preferences share."""
 
     interests = forms.CharField(
@@ -100,7 +108,7 @@ SUBSCRIBER_FIELDS = ("frequency", "weekly_day", "send_hour", "timezone", "digest
 PROFILE_FIELDS = ("interests", "exclusions", "seed_papers")
 
 
-class DeleteForm(forms.Form):
+class DeleteForm(PlainLabelsForm):
     confirm = forms.BooleanField(label="Yes, delete my subscription and everything you know about me")
 
 

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.decorators import ratelimit
 
 from digest.models import Paper
-from subscriptions import services
+from subscriptions import links, services
 from subscriptions.forms import DeleteForm, PreferencesForm, PreviewForm, SignupForm
 from subscriptions.models import PendingChange, Subscriber
 from subscriptions.tokens import BadToken, read_token
@@ -152,6 +152,7 @@ def _preferences_page(request, subscriber, token, *, form=None, delete_form=None
         "form": form or PreferencesForm(initial=PreferencesForm.initial_for(subscriber)),
         "delete_form": delete_form or DeleteForm(),
         "saved": saved,
+        "unsubscribe_url": links.unsubscribe_url(subscriber),
     }
     return render(request, "subscriptions/preferences.html", context, status=status)
 
