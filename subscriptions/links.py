@@ -28,5 +28,5 @@ def digest_url(subscriber: Subscriber, digest_id: int) -> str:
     return absolute(reverse("digest:view", args=[make_token(subscriber, "digest", d=digest_id)]))
 
 
-def confirm_url(subscriber: Subscriber) -> str:
-    return absolute(reverse("subscriptions:confirm", args=[make_token(subscriber, "confirm")]))
+def confirm_url(subscriber: Subscriber, *, change_id: int) -> str:
+    return absolute(reverse("subscriptions:confirm", args=[make_token(subscriber, "confirm", c=change_id)]))

@@ -108,3 +108,21 @@ class Feedback(models.Model):
 
     def __str__(self):
         return f"{self.subscriber_id} {self.get_signal_display()} {self.paper_id}"
+
+
+class PendingChange(models.Model):
+    """A sign-up's settings, held until its confirm link is opened.
+
+    Signing up again with a known address must change nothing until the owner
+    of the mailbox agrees, so the form data waits here and the confirm token
+    names this row. The data could ride inside the token instead, but up to
+    7,000 characters of interests would make links longer than some servers
+    accept in a request line.
+    """
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="pending_changes")
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self):
+        return f"Pending change {self.pk} of {self.subscriber_id}"

@@ -1,9 +1,17 @@
 """State changes of a subscriber: each one a small function the views and tasks call."""
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
-from subscriptions.models import Feedback, Subscriber
+from subscriptions.forms import PROFILE_FIELDS, SUBSCRIBER_FIELDS
+from subscriptions.models import Feedback, PendingChange, Subscriber, TopicProfile
+from subscriptions.tokens import MAX_AGE
+
+# Confirmation emails one address may get per hour, whoever asks: a sign-up
+# form must not become a way to flood someone else's inbox.
+CONFIRMATIONS_PER_HOUR = 3
 
 
 def subscriber_unsubscribe(*, subscriber: Subscriber) -> bool:
@@ -14,11 +22,119 @@ def subscriber_unsubscribe(*, subscriber: Subscriber) -> bool:
     return bool(updated)
 
 
-def subscriber_confirm(*, subscriber: Subscriber) -> bool:
-    updated = Subscriber.objects.filter(pk=subscriber.pk, status=Subscriber.Status.PENDING).update(
-        status=Subscriber.Status.ACTIVE, confirmed_at=timezone.now(), updated_at=timezone.now()
+def subscriber_resubscribe(*, subscriber: Subscriber) -> bool:
+    """Undo an unsubscribe. Only addresses confirmed before: anyone else signs up again."""
+    updated = Subscriber.objects.filter(
+        pk=subscriber.pk, status=Subscriber.Status.UNSUBSCRIBED, confirmed_at__isnull=False
+    ).update(status=Subscriber.Status.ACTIVE, unsubscribed_at=None, updated_at=timezone.now())
+    return bool(updated)
+
+
+@transaction.atomic
+def subscriber_signup(*, email: str, data: dict) -> PendingChange:
+    """Record a sign-up and queue its confirmation email; change nothing else.
+
+    The caller sees the same outcome for new, pending, active and unsubscribed
+    addresses: the settings wait in a PendingChange until the link is opened,
+    and the email is sent by a task after commit, outside the request.
+    """
+    from subscriptions.tasks import send_confirmation
+
+    subscriber = Subscriber.objects.filter(email__iexact=email).first()
+    if subscriber is None:
+        subscriber = Subscriber.objects.create(email=email, status=Subscriber.Status.PENDING)
+    change = PendingChange.objects.create(subscriber=subscriber, data=data)
+    transaction.on_commit(lambda: send_confirmation.delay(subscriber.pk, change.pk))
+    return change
+
+
+def subscriber_may_get_confirmation(*, subscriber: Subscriber) -> bool:
+    since = timezone.now() - timedelta(hours=1)
+    return subscriber.pending_changes.filter(created_at__gte=since).count() <= CONFIRMATIONS_PER_HOUR
+
+
+@transaction.atomic
+def subscriber_confirm(*, subscriber: Subscriber, change: PendingChange) -> Subscriber:
+    """Apply a confirmed sign-up. Saving moves updated_at, so every confirm link of this address stops working."""
+    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    subscriber_update(subscriber=subscriber, data=change.data)
+    if subscriber.status != Subscriber.Status.PAUSED:
+        subscriber.status = Subscriber.Status.ACTIVE
+    subscriber.confirmed_at = timezone.now()
+    subscriber.unsubscribed_at = None
+    subscriber.bounce_count = 0
+    subscriber.save()
+    subscriber.pending_changes.all().delete()
+    return subscriber
+
+
+@transaction.atomic
+def subscriber_update(*, subscriber: Subscriber, data: dict) -> Subscriber:
+    """Save the digest settings in `data` (cleaned form data) to the subscriber and its profile."""
+    for name in SUBSCRIBER_FIELDS:
+        if name in data:
+            setattr(subscriber, name, data[name])
+    subscriber.full_clean(exclude=["email"])
+    subscriber.save()
+    TopicProfile.objects.update_or_create(
+        subscriber=subscriber, defaults={name: data.get(name, "") for name in PROFILE_FIELDS}
+    )
+    return subscriber
+
+
+def subscriber_pause(*, subscriber: Subscriber) -> bool:
+    updated = Subscriber.objects.filter(pk=subscriber.pk, status=Subscriber.Status.ACTIVE).update(
+        status=Subscriber.Status.PAUSED, updated_at=timezone.now()
     )
     return bool(updated)
+
+
+def subscriber_resume(*, subscriber: Subscriber) -> bool:
+    updated = Subscriber.objects.filter(pk=subscriber.pk, status=Subscriber.Status.PAUSED).update(
+        status=Subscriber.Status.ACTIVE, updated_at=timezone.now()
+    )
+    return bool(updated)
+
+
+def subscriber_delete(*, subscriber: Subscriber) -> None:
+    """Really delete: the profile, feedback, digests and pending changes cascade."""
+    subscriber.delete()
+
+
+def subscriber_export(*, subscriber: Subscriber) -> dict:
+    """Everything we store about a subscriber, as JSON-ready data."""
+    profile = TopicProfile.objects.filter(subscriber=subscriber).first()
+    digests = subscriber.digests.prefetch_related("items__paper").order_by("edition_date")
+    return {
+        "email": subscriber.email,
+        "status": subscriber.status,
+        "frequency": subscriber.frequency,
+        "weekly_day": subscriber.weekly_day,
+        "send_hour": subscriber.send_hour,
+        "timezone": subscriber.timezone,
+        "digest_size": subscriber.digest_size,
+        "send_empty_note": subscriber.send_empty_note,
+        "created_at": subscriber.created_at.isoformat(),
+        "confirmed_at": subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else None,
+        "unsubscribed_at": subscriber.unsubscribed_at.isoformat() if subscriber.unsubscribed_at else None,
+        "profile": {name: getattr(profile, name) for name in PROFILE_FIELDS} if profile else None,
+        "feedback": [
+            {"paper": fb.paper.title, "url": fb.paper.link, "signal": fb.get_signal_display(), "at": fb.created_at.isoformat()}
+            for fb in subscriber.feedback.select_related("paper").order_by("created_at")
+        ],
+        "digests": [
+            {
+                "edition_date": digest.edition_date.isoformat(),
+                "status": digest.status,
+                "sent_at": digest.sent_at.isoformat() if digest.sent_at else None,
+                "items": [
+                    {"rank": item.rank, "paper": item.paper.title, "url": item.paper.link, "score": item.score, "why": item.why}
+                    for item in digest.items.all()
+                ],
+            }
+            for digest in digests
+        ],
+    }
 
 
 @transaction.atomic
@@ -32,3 +148,31 @@ def feedback_record(*, subscriber: Subscriber, paper_id: int, signal: int) -> Fe
 
 def feedback_undo(*, subscriber: Subscriber, paper_id: int) -> None:
     Feedback.objects.filter(subscriber=subscriber, paper_id=paper_id).delete()
+
+
+def confirmation_send(*, change: PendingChange) -> bool:
+    """Send the confirm link of `change`, unless this address already got its share this hour."""
+    from digest.emails import email_build
+    from subscriptions import links
+
+    subscriber = change.subscriber
+    if not subscriber_may_get_confirmation(subscriber=subscriber):
+        return False
+    is_update = subscriber.confirmed_at is not None and subscriber.status in (
+        Subscriber.Status.ACTIVE,
+        Subscriber.Status.PAUSED,
+    )
+    context = {
+        "email": subscriber.email,
+        "is_update": is_update,
+        "confirm_url": links.confirm_url(subscriber, change_id=change.pk),
+        "interests": change.data.get("interests", ""),
+        "exclusions": change.data.get("exclusions", ""),
+        "frequency": dict(Subscriber.Frequency.choices).get(change.data.get("frequency"), ""),
+        "send_hour": change.data.get("send_hour"),
+        "timezone": change.data.get("timezone", ""),
+        "digest_size": change.data.get("digest_size"),
+        "expires_days": MAX_AGE["confirm"] // 86400,
+    }
+    email_build("confirm", to=subscriber.email, context=context).send()
+    return True

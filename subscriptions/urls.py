@@ -7,6 +7,11 @@ app_name = "subscriptions"
 urlpatterns = [
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("preferences/<str:token>/", views.preferences, name="preferences"),
+    path("preferences/<str:token>/pause/", views.pause, name="pause"),
+    path("preferences/<str:token>/export/", views.export, name="export"),
+    path("preferences/<str:token>/delete/", views.delete, name="delete"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("unsubscribe/<str:token>/resubscribe/", views.resubscribe, name="resubscribe"),
     path("feedback/<str:token>/", views.feedback, name="feedback"),
+    path("feedback/<str:token>/undo/", views.feedback_undo, name="feedback_undo"),
 ]

@@ -1,15 +1,87 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import json
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
 from digest.models import Paper
-from subscriptions import services
+from subscriptions import links, services
+from subscriptions.forms import DeleteForm, PreferencesForm, PreviewForm, SignupForm
+from subscriptions.models import PendingChange, Subscriber
 from subscriptions.tokens import BadToken, read_token
+
+# Sign-ups per hour: a household or office shares one IP; one address needs few.
+SIGNUP_RATE_PER_IP = "20/h"
+SIGNUP_RATE_PER_EMAIL = "5/h"
+# The preview fires as people type (debounced), so it allows bursts.
+PREVIEW_RATE_PER_IP = "60/m"
+PREVIEW_SIZE = 5
 
 
 def _bad_link(request: HttpRequest) -> HttpResponse:
     return render(request, "subscriptions/bad_link.html", status=400)
+
+
+def _rate_limited(request: HttpRequest) -> HttpResponse:
+    return render(request, "subscriptions/rate_limited.html", status=429)
+
+
+def _email_key(group: str, request: HttpRequest) -> str:
+    return request.POST.get("email", "").strip().lower()
+
+
+@ratelimit(key="ip", rate=SIGNUP_RATE_PER_IP, method="POST", block=False)
+@ratelimit(key=_email_key, rate=SIGNUP_RATE_PER_EMAIL, method="POST", block=False)
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if request.limited:
+            return _rate_limited(request)
+        form = SignupForm(request.POST)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            services.subscriber_signup(email=data.pop("email"), data=data)
+            # The same page whether the address is new, pending, active or unsubscribed.
+            return render(request, "subscriptions/check_inbox.html")
+    else:
+        form = SignupForm()
+    return render(request, "subscriptions/signup.html", {"form": form})
+
+
+@ratelimit(key="ip", rate=PREVIEW_RATE_PER_IP, block=False)
+@require_GET
+def preview(request: HttpRequest) -> JsonResponse:
+    if request.limited:
+        return JsonResponse({"error": "too many requests"}, status=429)
+    form = PreviewForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"error": "invalid input", "fields": list(form.errors)}, status=400)
+    try:
+        # Lives in the ranking code, which may not be deployed beside this app.
+        from digest.preview import digest_preview
+    except ImportError:
+        return JsonResponse({"error": "preview unavailable"}, status=503)
+    papers = digest_preview(
+        interests=form.cleaned_data["interests"], exclusions=form.cleaned_data["exclusions"], size=PREVIEW_SIZE
+    )
+    keys = ("paper_id", "title", "url", "score", "why")
+    return JsonResponse({"papers": [{key: paper.get(key) for key in keys} for paper in papers]})
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber, data = read_token(token, "confirm")
+        change = PendingChange.objects.get(pk=data["c"], subscriber=subscriber)
+    except (BadToken, PendingChange.DoesNotExist, KeyError, TypeError, ValueError):
+        return _bad_link(request)
+    if request.method == "POST":
+        subscriber = services.subscriber_confirm(subscriber=subscriber, change=change)
+        return render(request, "subscriptions/confirmed.html", {"subscriber": subscriber})
+    # Mail scanners open links; a GET only asks.
+    return render(request, "subscriptions/confirm.html", {"subscriber": subscriber, "change": change.data})
 
 
 # RFC 8058 one-click unsubscribe POSTs come from mail providers, without our CSRF cookie.
@@ -22,39 +94,118 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return _bad_link(request)
     if request.method == "POST":
         services.subscriber_unsubscribe(subscriber=subscriber)
-        return render(request, "subscriptions/unsubscribed.html", {"subscriber": subscriber})
+        subscriber.refresh_from_db()
+        return render(request, "subscriptions/unsubscribed.html", {"subscriber": subscriber, "token": token})
     # Mail scanners open links; a GET only asks.
     return render(request, "subscriptions/unsubscribe_confirm.html", {"subscriber": subscriber})
 
 
-@require_http_methods(["GET"])
-def confirm(request: HttpRequest, token: str) -> HttpResponse:
+@require_POST
+def resubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        subscriber, _ = read_token(token, "confirm")
+        subscriber, _ = read_token(token, "unsubscribe")
     except BadToken:
         return _bad_link(request)
-    services.subscriber_confirm(subscriber=subscriber)
-    return render(request, "subscriptions/confirmed.html", {"subscriber": subscriber})
+    if not services.subscriber_resubscribe(subscriber=subscriber) and subscriber.confirmed_at is None:
+        # Never confirmed: only the sign-up form (and its email) can start a subscription.
+        return redirect("signup")
+    subscriber.refresh_from_db()
+    return render(request, "subscriptions/resubscribed.html", {"subscriber": subscriber})
 
 
-@require_http_methods(["GET"])
-def feedback(request: HttpRequest, token: str) -> HttpResponse:
+def _feedback_target(token: str) -> tuple[Subscriber, Paper, int]:
+    subscriber, data = read_token(token, "feedback")
     try:
-        subscriber, data = read_token(token, "feedback")
         paper = Paper.objects.get(pk=data["p"])
         signal = int(data["v"])
-        if signal not in (1, -1):
-            raise BadToken()
-    except (BadToken, Paper.DoesNotExist, KeyError, ValueError):
+    except (Paper.DoesNotExist, KeyError, TypeError, ValueError):
+        raise BadToken() from None
+    if signal not in (1, -1):
+        raise BadToken()
+    return subscriber, paper, signal
+
+
+@require_GET
+def feedback(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber, paper, signal = _feedback_target(token)
+    except BadToken:
         return _bad_link(request)
     services.feedback_record(subscriber=subscriber, paper_id=paper.pk, signal=signal)
-    return render(request, "subscriptions/feedback_thanks.html", {"paper": paper, "signal": signal})
+    return render(request, "subscriptions/feedback_thanks.html", {"paper": paper, "signal": signal, "token": token})
 
 
-@require_http_methods(["GET"])
+@require_POST
+def feedback_undo(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber, paper, _ = _feedback_target(token)
+    except BadToken:
+        return _bad_link(request)
+    services.feedback_undo(subscriber=subscriber, paper_id=paper.pk)
+    return render(request, "subscriptions/feedback_undone.html", {"paper": paper})
+
+
+def _preferences_page(request, subscriber, token, *, form=None, delete_form=None, saved=False, status=200):
+    context = {
+        "subscriber": subscriber,
+        "token": token,
+        "form": form or PreferencesForm(initial=PreferencesForm.initial_for(subscriber)),
+        "delete_form": delete_form or DeleteForm(),
+        "saved": saved,
+        "unsubscribe_url": links.unsubscribe_url(subscriber),
+    }
+    return render(request, "subscriptions/preferences.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest, token: str) -> HttpResponse:
     try:
         subscriber, _ = read_token(token, "preferences")
     except BadToken:
         return _bad_link(request)
-    return render(request, "subscriptions/preferences.html", {"subscriber": subscriber})
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if not form.is_valid():
+            return _preferences_page(request, subscriber, token, form=form, status=400)
+        services.subscriber_update(subscriber=subscriber, data=form.cleaned_data)
+        return _preferences_page(request, subscriber, token, saved=True)
+    return _preferences_page(request, subscriber, token)
+
+
+@require_POST
+def pause(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber, _ = read_token(token, "preferences")
+    except BadToken:
+        return _bad_link(request)
+    if request.POST.get("action") == "resume":
+        services.subscriber_resume(subscriber=subscriber)
+    else:
+        services.subscriber_pause(subscriber=subscriber)
+    return redirect("subscriptions:preferences", token=token)
+
+
+@require_GET
+def export(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber, _ = read_token(token, "preferences")
+    except BadToken:
+        return _bad_link(request)
+    body = json.dumps(services.subscriber_export(subscriber=subscriber), indent=2, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="paper-digest-data.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+def delete(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber, _ = read_token(token, "preferences")
+    except BadToken:
+        return _bad_link(request)
+    delete_form = DeleteForm(request.POST)
+    if not delete_form.is_valid():
+        return _preferences_page(request, subscriber, token, delete_form=delete_form, status=400)
+    services.subscriber_delete(subscriber=subscriber)
+    return render(request, "subscriptions/deleted.html")

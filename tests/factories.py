@@ -31,13 +31,15 @@ class SubscriberFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"reader{n}@example.org")
     status = Subscriber.Status.ACTIVE
     confirmed_at = factory.LazyFunction(timezone.now)
+    # Every subscriber has a profile; pass profile=None to make one yourself.
+    profile = factory.RelatedFactory("tests.factories.TopicProfileFactory", factory_related_name="subscriber")
 
 
 class TopicProfileFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = TopicProfile
 
-    subscriber = factory.SubFactory(SubscriberFactory)
+    subscriber = factory.SubFactory(SubscriberFactory, profile=None)
     interests = "dense retrieval for search engines"
 
 

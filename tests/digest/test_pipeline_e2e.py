@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from digest.models import DailyRun, Digest
 from digest.pipeline import daily_run_start
-from tests.factories import SubscriberFactory, TopicProfileFactory
+from tests.factories import SubscriberFactory
 from tests.smtp import parts
 
 # What a person reading each profile would expect near the top of the digest.
@@ -41,7 +41,7 @@ def _wait_for(predicate, timeout=180):
 @pytest.mark.django_db(transaction=True)
 def test_it_scores_and_sends_on_a_real_worker(sample_papers, smtp_server, celery_worker_on_redis):
     for email, (interests, _) in PROFILES.items():
-        TopicProfileFactory(subscriber=SubscriberFactory(email=email), interests=interests)
+        SubscriberFactory(email=email, profile__interests=interests)
     today = timezone.now().date()
 
     run = daily_run_start(edition_date=today)
@@ -64,7 +64,7 @@ def test_it_scores_and_sends_on_a_real_worker(sample_papers, smtp_server, celery
 @pytest.mark.django_db(transaction=True)
 def test_it_sends_nothing_twice_when_the_daily_run_repeats(sample_papers, smtp_server):
     for email, (interests, _) in PROFILES.items():
-        TopicProfileFactory(subscriber=SubscriberFactory(email=email), interests=interests)
+        SubscriberFactory(email=email, profile__interests=interests)
     today = timezone.now().date()
 
     daily_run_start(edition_date=today)

@@ -1,0 +1,117 @@
+"""Forms for sign-up and preferences: every limit on visitor input lives here."""
+
+import functools
+import zoneinfo
+
+from django import forms
+from django.conf import settings
+from django.core.validators import EmailValidator
+
+from subscriptions.models import (
+    MAX_EXCLUSIONS_CHARS,
+    MAX_INTERESTS_CHARS,
+    MAX_SEED_PAPERS_CHARS,
+    Subscriber,
+)
+
+MAX_EMAIL_CHARS = 254
+WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"), (5, "Saturday"), (6, "Sunday")]
+HOURS = [(hour, f"{hour:02d}:00") for hour in range(24)]
+
+INTERESTS_HELP = (
+    "One topic per line, in your own words, as specific as you like. "
+    "“Retrieval-augmented generation for code” works better than “AI”."
+)
+EXCLUSIONS_HELP = "Topics you never want to see, one per line (optional)."
+SEED_PAPERS_HELP = "arXiv ids or titles of papers you liked, one per line (optional)."
+
+
+@functools.cache
+def timezone_choices() -> list[tuple[str, str]]:
+    # "localtime" and the like are not zones a person picks.
+    names = sorted(name for name in zoneinfo.available_timezones() if "/" in name or name == "UTC")
+    return [(name, name.replace("_", " ")) for name in names]
+
+
+class StrictEmailField(forms.CharField):
+    """An address that goes into a To: header: no CR/LF anywhere, not even trailing."""
+
+    default_validators = [EmailValidator()]
+
+    def __init__(self, **kwargs):
+        # strip=False: Django would otherwise silently drop a trailing "\r\n".
+        super().__init__(max_length=MAX_EMAIL_CHARS, strip=False, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if "\r" in value or "\n" in value:
+            raise forms.ValidationError("Enter a valid email address.", code="invalid")
+        return value.strip().lower()
+
+
+class PlainLabelsForm(forms.Form):
+    """Labels without the trailing colon Django adds by default."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class DigestSettingsForm(PlainLabelsForm):
+    """The fields sign-up and preferences share."""
+
+    interests = forms.CharField(
+        max_length=MAX_INTERESTS_CHARS,
+        widget=forms.Textarea(attrs={"rows": 5, "placeholder": "Diffusion models for protein design\nEfficient attention for long documents"}),
+        help_text=INTERESTS_HELP,
+    )
+    exclusions = forms.CharField(
+        max_length=MAX_EXCLUSIONS_CHARS, required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=EXCLUSIONS_HELP
+    )
+    seed_papers = forms.CharField(
+        label="Papers you liked",
+        max_length=MAX_SEED_PAPERS_CHARS,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "2401.01234"}),
+        help_text=SEED_PAPERS_HELP,
+    )
+    frequency = forms.ChoiceField(choices=Subscriber.Frequency.choices, initial=Subscriber.Frequency.DAILY)
+    weekly_day = forms.TypedChoiceField(label="Day (weekly)", choices=WEEKDAYS, coerce=int, initial=0)
+    send_hour = forms.TypedChoiceField(label="Send at", choices=HOURS, coerce=int, initial=7)
+    timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices, initial="UTC")
+    digest_size = forms.IntegerField(
+        label="Papers per digest", min_value=1, max_value=settings.DIGEST_MAX_SIZE, initial=settings.DIGEST_DEFAULT_SIZE
+    )
+
+
+class SignupForm(DigestSettingsForm):
+    field_order = ["email"]
+    email = StrictEmailField(widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+
+
+class PreferencesForm(DigestSettingsForm):
+    send_empty_note = forms.BooleanField(label="Send a short note on days with nothing new", required=False)
+
+    @classmethod
+    def initial_for(cls, subscriber: Subscriber) -> dict:
+        profile = getattr(subscriber, "profile", None)
+        return {
+            "interests": profile.interests if profile else "",
+            "exclusions": profile.exclusions if profile else "",
+            "seed_papers": profile.seed_papers if profile else "",
+            **{name: getattr(subscriber, name) for name in SUBSCRIBER_FIELDS},
+        }
+
+
+# Form fields stored on Subscriber; the rest go to TopicProfile.
+SUBSCRIBER_FIELDS = ("frequency", "weekly_day", "send_hour", "timezone", "digest_size", "send_empty_note")
+PROFILE_FIELDS = ("interests", "exclusions", "seed_papers")
+
+
+class DeleteForm(PlainLabelsForm):
+    confirm = forms.BooleanField(label="Yes, delete my subscription and everything you know about me")
+
+
+class PreviewForm(forms.Form):
+    interests = forms.CharField(max_length=MAX_INTERESTS_CHARS)
+    exclusions = forms.CharField(max_length=MAX_EXCLUSIONS_CHARS, required=False)
