@@ -40,7 +40,7 @@ class TopicProfileFactory(factory.django.DjangoModelFactory):
         model = TopicProfile
 
     subscriber = factory.SubFactory(SubscriberFactory, profile=None)
-    interests = "dense retrieval for search engines"
+    interests = "Graph neural networks for molecules"
 
 
 class DigestFactory(factory.django.DjangoModelFactory):

@@ -15,7 +15,6 @@ from tests.factories import (
     IngestRunFactory,
     PaperFactory,
     SubscriberFactory,
-    TopicProfileFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +44,6 @@ def messages_of(response) -> list[str]:
 )
 def test_it_lists_searches_and_filters_every_model(admin_client, model):
     item = DigestItemFactory()
-    TopicProfileFactory(subscriber=item.digest.subscriber)
     FeedbackFactory(subscriber=item.digest.subscriber, paper=item.paper)
     IngestRunFactory()
     DailyRunFactory()

@@ -26,7 +26,6 @@ from tests.factories import (
     FeedbackFactory,
     IngestRunFactory,
     SubscriberFactory,
-    TopicProfileFactory,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -89,8 +88,7 @@ def history():
     _ingest_sample_corpus(days)
     readers = []
     for position, (email, facets) in enumerate(READERS):
-        subscriber = SubscriberFactory(email=email)
-        TopicProfileFactory(subscriber=subscriber, interests="\n".join(facets))
+        subscriber = SubscriberFactory(email=email, profile__interests="\n".join(facets))
         joined = days[min(position, len(days) - 1)]
         Subscriber.objects.filter(pk=subscriber.pk).update(created_at=_at(joined, 8), confirmed_at=_at(joined, 9))
         readers.append((subscriber, facets, joined))

@@ -11,7 +11,7 @@ DATA = {"interests": "Protein folding", "exclusions": "", "seed_papers": "", "fr
 
 
 def test_signup_of_a_known_address_changes_nothing_but_queues_a_confirmation(django_capture_on_commit_callbacks):
-    subscriber = SubscriberFactory(send_hour=9)
+    subscriber = SubscriberFactory(send_hour=9, profile__interests="Graph neural networks for molecules")
     with django_capture_on_commit_callbacks(execute=True):
         services.subscriber_signup(email=subscriber.email, data=DATA)
     subscriber.refresh_from_db()
