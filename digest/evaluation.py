@@ -246,6 +246,21 @@ def format_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
+def calibration_fit(
+    profiles: Sequence[DevProfile], corpus: Corpus, *, embed: Callable[[list[str]], np.ndarray]
+) -> tuple[float, float]:
+    """Fit ranking.CALIBRATION_* on these profiles' judgments (grade >= 1 counts as relevant)."""
+    rankers = Rankers(corpus, embed)
+    raw, relevant = [], []
+    for profile in profiles:
+        scores = ranking.score_profiles(corpus.papers, [rankers.profile(profile)])
+        seeds = set(_seed_columns(corpus, profile.seeds))
+        keep = [i for i in range(len(corpus.paper_ids)) if i not in seeds]
+        raw.append(scores.raw[0][keep])
+        relevant.append([profile.judgments.get(corpus.paper_ids[i], 0) >= 1 for i in keep])
+    return fit_calibration(np.concatenate(raw), np.concatenate(relevant))
+
+
 def fit_calibration(raw: np.ndarray, relevant: np.ndarray, *, steps: int = 50) -> tuple[float, float]:
     """Logistic regression of relevant (0/1) on raw score -> (center, scale) for ranking.CALIBRATION_*."""
     x = np.asarray(raw, dtype=np.float64)

@@ -31,11 +31,13 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+import Stemmer
 
 # Most interests texts are a few lines; more facets than this is a pasted essay.
 MAX_FACETS = 12
@@ -44,8 +46,9 @@ MAX_POSITIVES = 20
 
 # --- Hybrid similarity ---------------------------------------------------
 # Weight of the embedding cosine against the lexical score in a facet's
-# similarity. Tuned on the dev set's tune half; 0.5..0.7 are all within a point.
-COSINE_WEIGHT = 0.6
+# similarity. Tuned on the dev set's tune half with Snowball stemming: 0.5 is best;
+# 0.4 and 0.6 lose about a point on both halves.
+COSINE_WEIGHT = 0.5
 # BM25 parameters (Lucene variant, as in bm25s).
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -67,7 +70,7 @@ NEGATIVE_WEIGHT = 1.0
 # Calibration: score = 1 / (1 + exp(-(raw - CENTER) / SCALE)), fitted by
 # logistic regression of the dev set's tune-half grades (>=1 = relevant) on raw.
 # Changes to the hybrid weights above need a refit: see digest.evaluation.
-CALIBRATION_CENTER = 0.374
+CALIBRATION_CENTER = 0.357
 CALIBRATION_SCALE = 0.036
 # Upvotes are a tie-breaker only: at most this much calibrated score, reached
 # at POPULARITY_SATURATION upvotes (log scale).
@@ -154,22 +157,23 @@ STOPWORDS = frozenset(
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
-def _normalise_token(token: str) -> str:
-    # A deliberately light stemmer: plurals only. Heavier stemming merged
-    # unrelated terms ("sparse"/"sparsity" are kept apart on purpose).
-    if len(token) > 4 and not token.isdigit():
-        if token.endswith("ies"):
-            return token[:-3] + "y"
-        if token.endswith("sses"):
-            return token[:-2]
-        if token.endswith("s") and not token.endswith(("ss", "us", "is")):
-            return token[:-1]
-    return token
+_stemmers = threading.local()
+
+
+def _stem_words(words: list[str]) -> list[str]:
+    # Snowball (English) folds "retrieval"/"retrieve", "quantization"/"quantized":
+    # +1.8 nDCG@10 points on both dev-set halves over plural folding alone, and
+    # it keeps "sparse"/"sparsity" apart. One stemmer per thread: PyStemmer
+    # objects are not safe to share between threads.
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = Stemmer.Stemmer("english")
+    return stemmer.stemWords(words)
 
 
 @functools.lru_cache(maxsize=65536)
 def tokenize(text: str) -> tuple[str, ...]:
-    return tuple(_normalise_token(t) for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS)
+    return tuple(_stem_words([t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]))
 
 
 class LexicalIndex:

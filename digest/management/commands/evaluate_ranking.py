@@ -1,6 +1,6 @@
 """Print nDCG@10, P@5 and R@20 per method on the graded dev set.
 
-    python manage.py evaluate_ranking [--devset PATH] [--split tune|holdout|all] [--per-profile]
+    python manage.py evaluate_ranking [--devset PATH] [--split tune|holdout|all] [--per-profile] [--fit-calibration]
 
 Works from the dev set's JSONL corpus, embedded in memory: no database needed.
 """
@@ -17,8 +17,13 @@ class Command(BaseCommand):
         parser.add_argument("--devset", default=str(evaluation.DEFAULT_DEVSET))
         parser.add_argument("--split", choices=["tune", "holdout", "all"], default="all")
         parser.add_argument("--per-profile", action="store_true", help="also print nDCG@10 per profile")
+        parser.add_argument(
+            "--fit-calibration",
+            action="store_true",
+            help="also fit ranking.CALIBRATION_CENTER/SCALE on the chosen split and print them",
+        )
 
-    def handle(self, *args, devset, split, per_profile, **options):
+    def handle(self, *args, devset, split, per_profile, fit_calibration, **options):
         from digest.embedding import embed_texts
 
         profiles, corpus_path = evaluation.load_devset(devset)
@@ -31,3 +36,6 @@ class Command(BaseCommand):
             for profile in chosen:
                 cells = " ".join(f"{r.method}={r.ndcg10:.2f}" for r in results if r.profile == profile.id)
                 self.stdout.write(f"{profile.id:<8} {cells}")
+        if fit_calibration:
+            center, scale = evaluation.calibration_fit(chosen, corpus, embed=embed_texts)
+            self.stdout.write(f"calibration fitted on {split}: CALIBRATION_CENTER = {center:.3f}, CALIBRATION_SCALE = {scale:.3f}")
