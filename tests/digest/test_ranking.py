@@ -203,3 +203,18 @@ class TestLexical:
         assert scores.min() >= 0 and scores.max() <= 1
         assert scores[0].argmax() == papers.column(2)
         assert scores[1].max() == 0
+
+    def test_it_matches_word_forms_but_keeps_distinct_words_apart(self):
+        assert ranking.tokenize("Quantized models") == ranking.tokenize("quantization of the model")
+        assert ranking.tokenize("retrieval")[0] == ranking.tokenize("retrieve")[0]
+        assert ranking.tokenize("sparse") != ranking.tokenize("sparsity")
+        assert ranking.tokenize("papers I am interested in") == ()
+
+    def test_it_stems_safely_from_many_threads(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        texts = [f"pruning networks number {i}" for i in range(400)]
+        ranking.tokenize.cache_clear()
+        with ThreadPoolExecutor(8) as pool:
+            out = list(pool.map(ranking.tokenize, texts))
+        assert out == [("prune", "network", "number", str(i)) for i in range(400)]
