@@ -52,6 +52,11 @@ COSINE_WEIGHT = 0.5
 # BM25 parameters (Lucene variant, as in bm25s).
 BM25_K1 = 1.2
 BM25_B = 0.75
+# A paper that matches a query's IDEAL_WORDS most specific words (highest idf)
+# is a full lexical match: a long facet ("initialization and parametrization of
+# deep nets") must not need all its words to score, or its lexical half would
+# shrink beside the cosine half as the facet grows. 2..4 are within a point.
+IDEAL_WORDS = 3
 # Each facet's similarity is blended with the whole profile's (all facets as
 # one query): "SPLADE" alone is ambiguous, "SPLADE" among retrieval facets is not.
 SUMMARY_WEIGHT = 0.5
@@ -70,8 +75,8 @@ NEGATIVE_WEIGHT = 1.0
 # Calibration: score = 1 / (1 + exp(-(raw - CENTER) / SCALE)), fitted by
 # logistic regression of the dev set's tune-half grades (>=1 = relevant) on raw.
 # Changes to the hybrid weights above need a refit: see digest.evaluation.
-CALIBRATION_CENTER = 0.357
-CALIBRATION_SCALE = 0.036
+CALIBRATION_CENTER = 0.410
+CALIBRATION_SCALE = 0.041
 # Upvotes are a tie-breaker only: at most this much calibrated score, reached
 # at POPULARITY_SATURATION upvotes (log scale).
 POPULARITY_MAX_BONUS = 0.02
@@ -99,45 +104,93 @@ _LINE_SPLIT = re.compile(r"[\n;]+|(?<=[.!?])\s+(?=[A-Z*\-•·\d])")
 _BULLET = re.compile(r"^\s*(?:[-*•·+]|\d+[.)])\s*")
 # "not medical imaging", "no NAS", "without surveys", "except RL", "exclude X".
 _NEGATION = re.compile(r"^(?:not|no|without|except|excluding|exclude|minus|but not|nothing on|avoid)\b[\s:]*", re.I)
-# A line is a keyword list when every comma-separated item is short.
-KEYWORD_ITEM_MAX_WORDS = 5
+# A line is a list when it has two or more comma-separated items and none is
+# longer than this: "optimizers, normalization layers, initialization and
+# parametrization" is a list of topics; a prose sentence with a comma is not.
+LIST_ITEM_MAX_WORDS = 12
+# "how to train deep nets well: optimizers, ..." -> a head facet, then the list.
+_HEAD = re.compile(r"^([^:()]{3,80}):\s+(?=\S)")
+_ITEM_SEPARATOR = re.compile(r",|\s+/\s+|\|")
+_LEADING_JOIN = re.compile(r"^(?:and|or|&|as well as|plus)\s+", re.I)
+_LAST_ITEM_JOIN = re.compile(r"\s+(?:and|or|nor|&)\s+", re.I)
+_PARENTHESES = re.compile(r"\(([^()]*)\)")
+
+
+def _split_top_level(line: str) -> list[str]:
+    """Split on item separators outside parentheses: "embeddings (skip-gram, GloVe)" stays whole."""
+    items, depth, start = [], 0, 0
+    for match in re.finditer(r"[()]|" + _ITEM_SEPARATOR.pattern, line):
+        token = match.group()
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            items.append(line[start : match.start()])
+            start = match.end()
+    items.append(line[start:])
+    return [item.strip() for item in items if item.strip()]
 
 
 def _split_items(line: str) -> list[str]:
-    items = [item.strip() for item in re.split(r",|\s+/\s+|\|", line)]
-    items = [item for item in items if item]
-    if len(items) >= 2 and all(len(item.split()) <= KEYWORD_ITEM_MAX_WORDS for item in items):
+    items = [_LEADING_JOIN.sub("", item) for item in _split_top_level(line)]
+    if len(items) >= 2 and all(len(item.split()) <= LIST_ITEM_MAX_WORDS for item in items):
         # "pruning, quantization and distillation": the last "and" joins items too.
-        last = re.split(r"\s+(?:and|or|&)\s+", items[-1])
-        if all(len(part.split()) <= 3 for part in last):
+        # Not "masked or replaced-token objectives": a lone word before the
+        # "or" usually shares the noun that follows ("masked objectives").
+        last = _LAST_ITEM_JOIN.split(items[-1])
+        lengths = {len(part.split()) for part in last}
+        if max(lengths) <= 3 and (len(lengths) == 1 or min(lengths) >= 2):
             items = items[:-1] + last
         return items
     return [line]
 
 
-def split_facets(text: str) -> list[str]:
-    """Interests text -> distinct topics (lines, bullets, semicolons, sentences, keyword lists)."""
-    facets, seen = [], set()
+def _split_parts(text: str) -> list[str]:
+    """Lines, bullets, semicolons, sentences, then "head: list" and comma lists."""
+    pieces = []
     for part in _LINE_SPLIT.split(text or ""):
         part = _BULLET.sub("", part).strip(" \t,.:")
         if not part:
             continue
-        for item in _split_items(part):
-            facet = item.strip(" \t,.:")
-            if len(facet) >= 2 and facet.lower() not in seen:
-                seen.add(facet.lower())
-                facets.append(facet)
+        head = _HEAD.match(part)
+        if head:
+            pieces.append(head.group(1))
+            part = part[head.end() :]
+        pieces.extend(_split_items(part))
+    return [piece.strip(" \t,.:") for piece in pieces]
+
+
+def split_facets(text: str) -> list[str]:
+    """Interests text -> distinct topics (lines, bullets, semicolons, sentences, lists).
+
+    A piece with no content words ("I work on", "anything") is not a topic.
+    """
+    facets, seen = [], set()
+    for facet in _split_parts(text):
+        if len(facet) >= 2 and facet.lower() not in seen and tokenize(facet):
+            seen.add(facet.lower())
+            facets.append(facet)
     return facets[:MAX_FACETS]
 
 
 def split_exclusions(text: str) -> list[str]:
-    """'not medical imaging, no NAS' -> ['medical imaging', 'NAS']."""
-    out = []
-    for facet in split_facets(text):
-        facet = _NEGATION.sub("", facet).strip(" \t,.:")
-        if len(facet) >= 2:
-            out.append(facet)
-    return out
+    """'not medical imaging, no NAS or surveys' -> ['medical imaging', 'NAS', 'surveys'].
+
+    Each exclusion is matched as a phrase (see LexicalIndex.phrase_present), so
+    alternatives are split apart: "state space models (S4, Mamba)" excludes
+    each of the three, not the five-word sequence.
+    """
+    out: list[str] = []
+    for piece in _split_parts(text):
+        piece = _NEGATION.sub("", piece).strip(" \t,.:")
+        inner = [item for group in _PARENTHESES.findall(piece) for item in _split_top_level(group)]
+        piece = _PARENTHESES.sub(" ", piece)
+        for part in [*_LAST_ITEM_JOIN.split(piece), *inner]:
+            part = " ".join(_NEGATION.sub("", part.strip()).split()).strip(" \t,.:")
+            if len(part) >= 2 and tokenize(part) and part.lower() not in {o.lower() for o in out}:
+                out.append(part)
+    return out[:MAX_FACETS]
 
 
 # English stopwords plus the words people use to *describe* an interest rather
@@ -180,15 +233,26 @@ class LexicalIndex:
     """BM25 (bm25s, Lucene variant) as a sparse matrix: vocab x papers.
 
     A facet's lexical score for every paper is then one sparse product. Scores
-    are divided by the facet's ideal score (every facet word present once in a
-    paper of average length: the sum of the words' idf), then saturated with
-    1 - exp(-x), so a facet's lexical score is in 0..1 whatever its length.
+    are divided by the facet's ideal score (its IDEAL_WORDS most specific words
+    present once in a paper of average length: the sum of their idf), then
+    saturated with 1 - exp(-x), so a facet's lexical score is in 0..1 whatever
+    its length.
     """
 
     def __init__(self, texts: Sequence[str]):
         import bm25s
 
         corpus = [list(tokenize(text)) or ["\0"] for text in texts]
+        # Adjacent word pairs per paper, for matching exclusions as phrases.
+        self.bigrams: dict[tuple[str, str], int] = {}
+        rows, cols = [], []
+        for column, words in enumerate(corpus):
+            for pair in set(zip(words, words[1:])):
+                rows.append(self.bigrams.setdefault(pair, len(self.bigrams)))
+                cols.append(column)
+        self.bigram_presence = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(self.bigrams), len(corpus))
+        )
         retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B, method="lucene")
         retriever.index(corpus, show_progress=False)
         scores = retriever.scores
@@ -212,7 +276,8 @@ class LexicalIndex:
         for query in queries:
             words = dict.fromkeys(tokenize(query))
             ids = [self.vocab[w] for w in words if w in self.vocab]
-            ideal = float(self.idf[ids].sum()) + self.unseen_idf * (len(words) - len(ids))
+            idf = sorted([*self.idf[ids].tolist(), *[self.unseen_idf] * (len(words) - len(ids))], reverse=True)
+            ideal = float(sum(idf[:IDEAL_WORDS]))
             if ids and ideal > 0:
                 indices.extend(ids)
                 data.extend([1.0 / ideal] * len(ids))
@@ -226,6 +291,25 @@ class LexicalIndex:
         """(queries, papers) lexical scores in 0..1."""
         raw = (self.query_matrix(queries) @ self.weights).toarray()
         return -np.expm1(-raw, dtype=np.float32)
+
+    def phrase_present(self, phrases: Sequence[str]) -> np.ndarray:
+        """(phrases, papers) True where the paper has the phrase's words in order, adjacent.
+
+        "dataset distillation" must not match every paper that says "distillation"
+        and, somewhere else, "dataset". Stopwords are dropped on both sides, so
+        "state of the art" matches "state-of-the-art".
+        """
+        present = np.zeros((len(phrases), self.n_docs), dtype=bool)
+        for row, phrase in enumerate(phrases):
+            words = tokenize(phrase)
+            if len(words) == 1:
+                matrix, keys = self.weights, [self.vocab.get(words[0])]
+            else:
+                matrix, keys = self.bigram_presence, [self.bigrams.get(pair) for pair in zip(words, words[1:])]
+            if not keys or None in keys:
+                continue  # a word or pair that no paper has
+            present[row] = np.asarray((matrix[keys] > 0).sum(axis=0)).ravel() >= len(keys)
+        return present
 
 
 @dataclass
@@ -431,7 +515,8 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
         )
         pen = pen_rows @ papers.vectors.T
         if is_exclusion.any():
-            lexical = papers.lexical.scores(penalty_text)
+            # An exclusion's words count only where they appear as the phrase.
+            lexical = papers.lexical.scores(penalty_text) * papers.lexical.phrase_present(penalty_text)
             pen[is_exclusion] = COSINE_WEIGHT * pen[is_exclusion] + (1 - COSINE_WEIGHT) * lexical
             pen[is_exclusion] = EXCLUSION_WEIGHT * np.clip(pen[is_exclusion] - EXCLUSION_MARGIN, 0, None)
         pen[~is_exclusion] = NEGATIVE_WEIGHT * np.clip(pen[~is_exclusion] - NEGATIVE_MARGIN, 0, None)

@@ -75,8 +75,33 @@ class TestFacets:
     def test_it_splits_keyword_lists_but_not_prose(self):
         assert split_facets("dense retrieval, SPLADE, hybrid search") == ["dense retrieval", "SPLADE", "hybrid search"]
         assert split_facets("pruning, quantization and distillation") == ["pruning", "quantization", "distillation"]
-        prose = "I work on making models cheaper, in particular by pruning the weights of large language models"
+        prose = "I work on making large language models cheaper to run at inference time on commodity hardware"
         assert split_facets(prose) == [prose]
+        clause = (
+            "I mostly read about retrieval, although anything that makes search engines rank documents "
+            "better for long and ambiguous queries is welcome"
+        )
+        assert split_facets(clause) == [clause]
+
+    def test_it_splits_a_headed_list_and_keeps_parentheses_whole(self):
+        text = "how to train deep nets well: optimizers, normalization layers, curriculum / ordering of training data"
+        assert split_facets(text) == [
+            "how to train deep nets well", "optimizers", "normalization layers", "curriculum", "ordering of training data"
+        ]
+        assert split_facets("word embeddings (skip-gram, GloVe), contextual word representations") == [
+            "word embeddings (skip-gram, GloVe)", "contextual word representations"
+        ]
+
+    def test_it_keeps_a_shared_noun_together(self):
+        assert split_facets("pretext tasks, masked or replaced-token objectives") == [
+            "pretext tasks", "masked or replaced-token objectives"
+        ]
+        assert split_facets("ranking, medical image segmentation and MRI reconstruction") == [
+            "ranking", "medical image segmentation", "MRI reconstruction"
+        ]
+
+    def test_pieces_without_content_words_are_not_facets(self):
+        assert split_facets("Anything on pruning. I am interested in") == ["Anything on pruning"]
 
     def test_it_drops_duplicates_and_empties(self):
         assert split_facets("retrieval\n\nRetrieval;  ;-") == ["retrieval"]
@@ -84,6 +109,13 @@ class TestFacets:
     def test_exclusions_strip_negations(self):
         assert split_exclusions("not medical imaging, no NAS") == ["medical imaging", "NAS"]
         assert split_exclusions("without surveys\nexcept robotics") == ["surveys", "robotics"]
+
+    def test_exclusions_split_alternatives(self):
+        assert split_exclusions("nothing on pruning or quantization") == ["pruning", "quantization"]
+        assert split_exclusions("no state space models (S4, Mamba)") == ["state space models", "S4", "Mamba"]
+        assert split_exclusions("not dataset distillation / dataset condensation") == [
+            "dataset distillation", "dataset condensation"
+        ]
 
 
 class TestScoring:
@@ -111,6 +143,25 @@ class TestScoring:
         medical = papers.column(4)
         assert excluded[medical] < plain[medical] - 0.3
         assert 4 not in ids(rank(papers, [profile("retrieval search", exclusions="no medical imaging", size=3)])[1])
+
+    def test_an_exclusion_is_matched_as_a_phrase(self):
+        texts = [
+            "Dataset distillation. We distill a large dataset into a few synthetic images.",
+            "Knowledge distillation of BERT. We distill a teacher into a student on the GLUE dataset.",
+            *(f"{title}. Unrelated." for title in ("Robot control", "Protein folding", "Weather models", "Graph theory")),
+        ]
+        lexical = ranking.LexicalIndex(texts)
+        present = lexical.phrase_present(["dataset distillation", "distillation", "teacher student", "zebra"])
+        assert present[:, :2].tolist() == [[True, False], [True, True], [False, True], [False, False]]
+        # Every text embeds alike (the shared direction): only the words tell the papers apart.
+        vectors = np.tile(np.eye(DIM, dtype=np.float32)[DIM - 1 :], (len(texts), 1))
+        papers = PaperSet(np.arange(1, len(texts) + 1), texts, texts, vectors, np.zeros(len(texts), np.float32))
+        excluded = ranking.score_profiles(papers, [profile("knowledge distillation", exclusions="no dataset distillation")])
+        baseline = ranking.score_profiles(papers, [profile("knowledge distillation")])
+        penalty = baseline.raw[0] - excluded.raw[0]
+        # The dataset-distillation paper loses much more than the KD paper that merely
+        # says "dataset" somewhere (both lose the same embedding-based share).
+        assert penalty[0] > penalty[1] + 0.2
 
     def test_seed_papers_count_as_positives(self):
         papers = paperset()
