@@ -58,14 +58,17 @@ def _authors(authors: list[str]) -> str:
     return ", ".join(authors)
 
 
-def digest_context(digest: Digest, *, counts: dict | None = None) -> dict:
-    """Everything the digest templates need; shared by the email and the browser view."""
+def digest_context(digest: Digest, *, counts: dict | None = None, items: list[DigestItem] | None = None) -> dict:
+    """Everything the digest templates need; shared by the email, the browser view and previews.
+
+    `items` stands in for `digest.items` when the digest is not saved (a preview).
+    """
     subscriber = digest.subscriber
     profile = getattr(subscriber, "profile", None)
-    items = []
-    for item in digest.items.all():
+    picks = []
+    for item in digest.items.all() if items is None else items:
         paper = item.paper
-        items.append(
+        picks.append(
             {
                 "rank": item.rank,
                 "paper": paper,
@@ -79,17 +82,26 @@ def digest_context(digest: Digest, *, counts: dict | None = None) -> dict:
             }
         )
     sections: dict[str, list[dict]] = {}
-    for item in items:
+    for item in picks:
         sections.setdefault(item["why"] or "Also new", []).append(item)
     interests = " ".join((profile.interests if profile else "").split())
+    candidates = _candidate_count(digest, {} if counts is None else counts)
+    period = "this week" if subscriber.frequency == Subscriber.Frequency.WEEKLY else "today"
     return {
         "email": subscriber.email,
         "edition_label": f"{digest.edition_date:%A} {digest.edition_date.day} {digest.edition_date:%B %Y}",
-        "items": items,
+        "items": picks,
         "sections": [{"label": label, "items": group} for label, group in sections.items()],
-        "candidates": _candidate_count(digest, {} if counts is None else counts),
+        "candidates": candidates,
+        "period": period,
+        # The "nothing new" note, for subscribers who asked for one (send_empty_note).
+        "empty_message": (
+            f"No new papers were announced {period}. We'll write again when there are."
+            if candidates == 0
+            else f"Nothing new matched your interests {period}. We'll write again when something does."
+        ),
         "interests_summary": interests[:160] + ("…" if len(interests) > 160 else ""),
-        "view_url": links.digest_url(subscriber, digest.pk),
+        "view_url": links.digest_url(subscriber, digest.pk) if digest.pk else "",
         "preferences_url": links.preferences_url(subscriber),
         "unsubscribe_url": links.unsubscribe_url(subscriber),
     }
