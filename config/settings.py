@@ -180,6 +180,9 @@ EMAIL_BACKEND = env_str(
 # Embedded default: each email is written here, with an index.html to open.
 EMAIL_OUTBOX_DIR = Path(env_str("EMAIL_OUTBOX_DIR", str(VAR_DIR / "outbox")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Paper Digest <digest@localhost>")
+# Date headers in TIME_ZONE (UTC): "+0000", not "-0000", which RFC 5322 reserves
+# for a sender that does not know its zone and some filters score as suspect.
+EMAIL_USE_LOCALTIME = True
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # ESP option: set EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend and these.
 ANYMAIL = {

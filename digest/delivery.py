@@ -74,7 +74,8 @@ def digest_context(digest: Digest, *, counts: dict | None = None, items: list[Di
                 "paper": paper,
                 "score": item.score,
                 "why": item.why,
-                "link": paper.link,
+                # Source data is untrusted: only web links (never javascript: or data:).
+                "link": paper.link if paper.link.lower().startswith(("https://", "http://")) else "",
                 "authors": _authors(paper.authors),
                 "source_label": SOURCE_LABELS.get(paper.source, paper.source),
                 "more_url": links.feedback_url(subscriber, paper.pk, 1),
