@@ -12,7 +12,6 @@ import smtplib
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -126,9 +125,9 @@ def digest_message(digest: Digest, *, counts: dict | None = None):
     context = digest_context(digest, counts=counts)
     unsubscribe = context["unsubscribe_url"]
     list_unsubscribe = f"<{unsubscribe}>"
-    if settings.UNSUBSCRIBE_MAILTO:
-        token = unsubscribe.rstrip("/").rsplit("/", 1)[-1]
-        list_unsubscribe += f", <mailto:{settings.UNSUBSCRIBE_MAILTO}?subject={quote('unsubscribe ' + token)}>"
+    mailto = links.unsubscribe_mailto(digest.subscriber)
+    if mailto:
+        list_unsubscribe += f", <{mailto}>"
     domain = settings.SITE_URL.split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
     headers = {
         "List-Unsubscribe": list_unsubscribe,
