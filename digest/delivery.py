@@ -121,8 +121,8 @@ def message_id_for(digest: Digest) -> str:
     return f"<digest-{digest.pk}-{digest.edition_date:%Y%m%d}@{domain}>"
 
 
-def digest_message(digest: Digest, *, counts: dict | None = None):
-    context = digest_context(digest, counts=counts)
+def digest_message(digest: Digest, *, counts: dict | None = None, items: list[DigestItem] | None = None):
+    context = digest_context(digest, counts=counts, items=items)
     unsubscribe = context["unsubscribe_url"]
     list_unsubscribe = f"<{unsubscribe}>"
     mailto = links.unsubscribe_mailto(digest.subscriber)
@@ -136,7 +136,8 @@ def digest_message(digest: Digest, *, counts: dict | None = None):
         "Auto-Submitted": "auto-generated",
         "X-Auto-Response-Suppress": "OOF, AutoReply",
     }
-    return email_build("digest", to=digest.subscriber.email, context=context, headers=headers, message_id=message_id_for(digest))
+    message_id = message_id_for(digest) if digest.pk else None
+    return email_build("digest", to=digest.subscriber.email, context=context, headers=headers, message_id=message_id)
 
 
 def _claim(digest_id: int) -> bool:
@@ -254,3 +255,27 @@ def digest_ids_to_send(*, edition_date=None) -> list[int]:
     if edition_date is not None:
         query = query.filter(edition_date=edition_date)
     return list(query.order_by("pk").values_list("pk", flat=True))
+
+
+def digest_preview_message(*, subscriber: Subscriber, edition_date):
+    """The subscriber's digest for the date as the email it is (or would be); nothing is sent or saved.
+
+    A digest already built for the date is rendered as built; otherwise the
+    papers are picked now, the way the daily run would pick them.
+    """
+    from digest.scoring import digest_picks_preview
+
+    digest = (
+        Digest.objects.filter(subscriber=subscriber, edition_date=edition_date)
+        .select_related("subscriber__profile")
+        .prefetch_related(Prefetch("items", queryset=DigestItem.objects.select_related("paper").order_by("rank")))
+        .first()
+    )
+    if digest is not None:
+        return digest_message(digest)
+    picks = digest_picks_preview(subscriber, edition_date)
+    items = [
+        DigestItem(paper=paper, rank=rank, score=score, why=why[:300])
+        for rank, (paper, score, why) in enumerate(picks, start=1)
+    ]
+    return digest_message(Digest(subscriber=subscriber, edition_date=edition_date), items=items)
