@@ -84,7 +84,8 @@ def digest_context(digest: Digest, *, counts: dict | None = None, items: list[Di
     sections: dict[str, list[dict]] = {}
     for item in picks:
         sections.setdefault(item["why"] or "Also new", []).append(item)
-    interests = " ".join((profile.interests if profile else "").split())
+    lines = (profile.interests if profile else "").splitlines()
+    interests = " · ".join(" ".join(line.split()).lstrip("-•* ") for line in lines if line.strip())
     candidates = _candidate_count(digest, {} if counts is None else counts)
     period = "this week" if subscriber.frequency == Subscriber.Frequency.WEEKLY else "today"
     return {
