@@ -71,3 +71,24 @@ def test_it_defers_temporary_failures_to_the_next_run(smtp_server):
     assert _run().startswith("0 sent, 0 failed, 1 deferred")
     assert _run().startswith("1 sent")
     assert [m["To"] for m in smtp_server.messages] == ["busy@example.org"]
+
+
+def test_it_sends_each_chunk_over_one_connection(smtp_server, settings):
+    settings.DIGEST_SEND_CHUNK_SIZE = 2
+    for name in ("ada", "ben", "gone", "dan"):
+        _digest(f"{name}@example.org")
+    smtp_server.handler.rcpt_replies["gone@example.org"] = ["550 5.1.1 No such user"]
+    connections = []
+    record = smtp_server.handler.handle_DATA
+
+    async def handle_DATA(server, session, envelope):
+        connections.append(session.peer)
+        return await record(server, session, envelope)
+
+    smtp_server.handler.handle_DATA = handle_DATA
+
+    _run()
+
+    # Two chunks, two connections; the refused address did not cost the chunk its connection.
+    assert [m["To"] for m in smtp_server.messages] == ["ada@example.org", "ben@example.org", "dan@example.org"]
+    assert connections[0] == connections[1] != connections[2]
