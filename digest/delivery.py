@@ -57,17 +57,17 @@ def _authors(authors: list[str]) -> str:
     return ", ".join(authors)
 
 
-def digest_context(digest: Digest, *, counts: dict | None = None, items: list[DigestItem] | None = None) -> dict:
+def digest_context(digest: Digest, *, counts: dict | None = None, unsaved_items: list[DigestItem] | None = None) -> dict:
     """Everything the digest templates need; shared by the email, the browser view and previews.
 
-    `items` stands in for `digest.items` when the digest is not saved (a preview).
+    `unsaved_items` stand in for `digest.items` when the digest is not saved (a preview).
     """
     subscriber = digest.subscriber
     profile = getattr(subscriber, "profile", None)
-    picks = []
-    for item in digest.items.all() if items is None else items:
+    items = []
+    for item in digest.items.all() if unsaved_items is None else unsaved_items:
         paper = item.paper
-        picks.append(
+        items.append(
             {
                 "rank": item.rank,
                 "paper": paper,
@@ -82,7 +82,7 @@ def digest_context(digest: Digest, *, counts: dict | None = None, items: list[Di
             }
         )
     sections: dict[str, list[dict]] = {}
-    for item in picks:
+    for item in items:
         sections.setdefault(item["why"] or "Also new", []).append(item)
     lines = (profile.interests if profile else "").splitlines()
     interests = " · ".join(" ".join(line.split()).lstrip("-•* ") for line in lines if line.strip())
@@ -91,7 +91,7 @@ def digest_context(digest: Digest, *, counts: dict | None = None, items: list[Di
     return {
         "email": subscriber.email,
         "edition_label": f"{digest.edition_date:%A} {digest.edition_date.day} {digest.edition_date:%B %Y}",
-        "items": picks,
+        "items": items,
         "sections": [{"label": label, "items": group} for label, group in sections.items()],
         "candidates": candidates,
         "period": period,
@@ -122,8 +122,8 @@ def message_id_for(digest: Digest) -> str:
     return f"<digest-{digest.pk}-{digest.edition_date:%Y%m%d}@{domain}>"
 
 
-def digest_message(digest: Digest, *, counts: dict | None = None, items: list[DigestItem] | None = None):
-    context = digest_context(digest, counts=counts, items=items)
+def digest_message(digest: Digest, *, counts: dict | None = None, unsaved_items: list[DigestItem] | None = None):
+    context = digest_context(digest, counts=counts, unsaved_items=unsaved_items)
     unsubscribe = context["unsubscribe_url"]
     list_unsubscribe = f"<{unsubscribe}>"
     mailto = links.unsubscribe_mailto(digest.subscriber)
@@ -279,4 +279,4 @@ def digest_preview_message(*, subscriber: Subscriber, edition_date):
         DigestItem(paper=paper, rank=rank, score=score, why=why[:300])
         for rank, (paper, score, why) in enumerate(picks, start=1)
     ]
-    return digest_message(Digest(subscriber=subscriber, edition_date=edition_date), items=items)
+    return digest_message(Digest(subscriber=subscriber, edition_date=edition_date), unsaved_items=items)
