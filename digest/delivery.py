@@ -84,6 +84,9 @@ def digest_context(digest: Digest, *, counts: dict | None = None, unsaved_items:
     sections: dict[str, list[dict]] = {}
     for item in items:
         sections.setdefault(item["why"] or "Also new", []).append(item)
+    # Numbered in reading order, section by section (ranks interleave across sections).
+    for number, item in enumerate((item for group in sections.values() for item in group), start=1):
+        item["number"] = number
     lines = (profile.interests if profile else "").splitlines()
     interests = " · ".join(" ".join(line.split()).lstrip("-•* ") for line in lines if line.strip())
     candidates = _candidate_count(digest, {} if counts is None else counts)
