@@ -180,8 +180,14 @@ EMAIL_BACKEND = env_str(
 # Embedded default: each email is written here, with an index.html to open.
 EMAIL_OUTBOX_DIR = Path(env_str("EMAIL_OUTBOX_DIR", str(VAR_DIR / "outbox")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Paper Digest <digest@localhost>")
+# Date headers in TIME_ZONE (UTC): "+0000", not "-0000", which RFC 5322 reserves
+# for a sender that does not know its zone and some filters score as suspect.
+EMAIL_USE_LOCALTIME = True
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # ESP option: set EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend and these.
+# ANYMAIL_WEBHOOK_SECRET ("user:password") turns on the ESP's webhooks under
+# /anymail/<esp>/tracking/ (bounces and complaints stop mail to the address)
+# and /anymail/<esp>/inbound/ (mail to UNSUBSCRIBE_MAILTO unsubscribes).
 ANYMAIL = {
     key: value
     for key, value in {
@@ -189,6 +195,7 @@ ANYMAIL = {
         "MAILGUN_SENDER_DOMAIN": env_str("MAILGUN_SENDER_DOMAIN") or None,
         "POSTMARK_SERVER_TOKEN": env_secret("POSTMARK_SERVER_TOKEN"),
         "SENDGRID_API_KEY": env_secret("SENDGRID_API_KEY"),
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env_secret("MAILGUN_WEBHOOK_SIGNING_KEY"),
         "AMAZON_SES_CLIENT_PARAMS": None,
         "WEBHOOK_SECRET": env_secret("ANYMAIL_WEBHOOK_SECRET"),
     }.items()
@@ -256,7 +263,9 @@ DIGEST_CLAIM_TIMEOUT = env_int("DIGEST_CLAIM_TIMEOUT", 600)
 DIGEST_MAX_ATTEMPTS = env_int("DIGEST_MAX_ATTEMPTS", 5)
 # Hard bounces in a row after which an address is marked bounced.
 DIGEST_BOUNCE_LIMIT = env_int("DIGEST_BOUNCE_LIMIT", 3)
-# RFC 2369 mailto unsubscribe; the mailbox's inbound webhook unsubscribes the token in the subject.
+# RFC 2369 mailto unsubscribe, e.g. unsubscribe@example.org: the List-Unsubscribe
+# header then names unsubscribe+<token>@example.org, and mail to it, routed to
+# the ESP's inbound webhook, unsubscribes the token's owner (subscriptions/webhooks.py).
 UNSUBSCRIBE_MAILTO = env_str("UNSUBSCRIBE_MAILTO", "")
 
 # Serve app static files straight from their folders unless collectstatic ran

@@ -14,3 +14,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SITE_URL = "http://testserver"
+# Serve the anymail webhooks (config/urls.py), behind this basic-auth secret.
+ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "anymail:webhook-secret"}

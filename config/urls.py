@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -13,3 +14,10 @@ urlpatterns = [
     path("", include("digest.urls")),
     path("", include("subscriptions.urls")),
 ]
+
+# The ESP's bounce/complaint (tracking) and inbound webhooks, e.g.
+# /anymail/postmark/tracking/ and /anymail/postmark/inbound/. Served only with
+# a webhook secret: without one anyone could post a fake bounce and stop a
+# subscriber's mail (subscriptions/webhooks.py).
+if settings.ANYMAIL.get("WEBHOOK_SECRET"):
+    urlpatterns.append(path("anymail/", include("anymail.urls")))

@@ -1,25 +1,50 @@
-"""Who is due now: each subscriber's chosen local hour in their own time zone."""
+"""Who is due now: each subscriber's chosen local hour in their own time zone.
+
+Beat calls this once an hour (`tasks.run_due_slot`). A UTC hour usually stands
+for one local hour in each zone; on the spring daylight-saving change a local
+hour is skipped (02:00 in Europe/Berlin never happens), and subscribers who
+chose it are due in the slot right after the gap instead of missing the day.
+On the autumn change a local hour happens twice; both slots find the same
+subscribers, and the one-digest-per-day constraint sends them one email.
+"""
 
 import zoneinfo
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Q
 
 from subscriptions.models import Subscriber
 
+HOUR = timedelta(hours=1)
+
+
+def local_slots(now: datetime, tz: zoneinfo.ZoneInfo) -> dict[date, set[int]]:
+    """The local (date, hour) wall-clock slots that the UTC hour containing `now` stands for in `tz`."""
+    current = now.astimezone(tz).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    previous = (now - HOUR).astimezone(tz).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    slots: dict[date, set[int]] = defaultdict(set)
+    slots[current.date()].add(current.hour)
+    hour = previous + HOUR
+    while hour < current:  # only after a skipped (spring-forward) hour
+        slots[hour.date()].add(hour.hour)
+        hour += HOUR
+    return slots
+
 
 def due_subscribers(now: datetime) -> dict[date, list[int]]:
     """Active subscribers whose local send hour is now, grouped by their local edition date."""
     due: dict[date, list[int]] = defaultdict(list)
-    timezones = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).values_list("timezone", flat=True).distinct()
-    for name in timezones:
+    active = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+    for name in active.values_list("timezone", flat=True).distinct():
         try:
-            local = now.astimezone(zoneinfo.ZoneInfo(name))
+            tz = zoneinfo.ZoneInfo(name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             continue
-        ids = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE, timezone=name, send_hour=local.hour).filter(
-            Q(frequency=Subscriber.Frequency.DAILY) | Q(frequency=Subscriber.Frequency.WEEKLY, weekly_day=local.weekday())
-        )
-        due[local.date()].extend(ids.order_by("pk").values_list("pk", flat=True))
-    return {day: ids for day, ids in due.items() if ids}
+        for day, hours in local_slots(now, tz).items():
+            ids = active.filter(timezone=name, send_hour__in=hours).filter(
+                Q(frequency=Subscriber.Frequency.DAILY)
+                | Q(frequency=Subscriber.Frequency.WEEKLY, weekly_day=day.weekday())
+            )
+            due[day].extend(ids.order_by("pk").values_list("pk", flat=True))
+    return {day: sorted(ids) for day, ids in due.items() if ids}

@@ -48,16 +48,23 @@ def enqueue_sending(digest_ids: list[int]) -> None:
         transaction.on_commit(lambda chunk=chunk: send_digest_chunk.delay(chunk))
 
 
+def retry_countdown(retries: int) -> int:
+    return RETRY_BASE_SECONDS * 2**retries
+
+
 @shared_task(bind=True, max_retries=MAX_SEND_RETRIES)
 def send_digest_chunk(self, digest_ids: list[int]) -> dict:
     result = delivery.digests_send(digest_ids=digest_ids)
     if result.retry:
-        countdown = RETRY_BASE_SECONDS * 2**self.request.retries
         if settings.CELERY_TASK_ALWAYS_EAGER:
             # In-process runs cannot wait; the next run (or `send_digests`) picks these up.
             logger.warning("%d digests deferred by temporary errors", len(result.retry))
+        elif self.request.retries < self.max_retries:
+            # Only the deferred digests go again; self.retry counts the tries, so the wait doubles.
+            raise self.retry(args=(result.retry,), countdown=retry_countdown(self.request.retries))
         else:
-            send_digest_chunk.apply_async((result.retry,), countdown=countdown)
+            # Left pending: the send_pending sweep tries them until DIGEST_MAX_ATTEMPTS fails them.
+            logger.warning("%d digests still deferred after %d retries", len(result.retry), self.max_retries)
     return {"sent": len(result.sent), "failed": len(result.failed), "retry": len(result.retry)}
 
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from subscriptions.models import Subscriber
-from subscriptions.tokens import make_token
+from subscriptions.tokens import make_mailto_token, make_token
 
 
 def absolute(path: str) -> str:
@@ -30,3 +30,16 @@ def digest_url(subscriber: Subscriber, digest_id: int) -> str:
 
 def confirm_url(subscriber: Subscriber, *, change_id: int) -> str:
     return absolute(reverse("subscriptions:confirm", args=[make_token(subscriber, "confirm", c=change_id)]))
+
+
+def unsubscribe_mailto(subscriber: Subscriber) -> str:
+    """RFC 2369 mailto unsubscribe, `mailto:unsubscribe+<token>@domain`, or "" when UNSUBSCRIBE_MAILTO is unset.
+
+    The token is in the address, not only the subject, because some clients
+    send their unsubscribe mail with a subject of their own. The mailbox's
+    inbound webhook hands the mail to subscriptions.webhooks.
+    """
+    if not settings.UNSUBSCRIBE_MAILTO:
+        return ""
+    local, _, domain = settings.UNSUBSCRIBE_MAILTO.rpartition("@")
+    return f"mailto:{local}+{make_mailto_token(subscriber)}@{domain}?subject=unsubscribe"

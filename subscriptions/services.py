@@ -1,13 +1,19 @@
 """State changes of a subscriber: each one a small function the views and tasks call."""
 
+import logging
+from collections.abc import Iterable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from subscriptions.forms import PROFILE_FIELDS, SUBSCRIBER_FIELDS
 from subscriptions.models import Feedback, PendingChange, Subscriber, TopicProfile
-from subscriptions.tokens import MAX_AGE
+from subscriptions.tokens import MAX_AGE, BadToken, read_mailto_token
+
+logger = logging.getLogger(__name__)
 
 # Confirmation emails one address may get per hour, whoever asks: a sign-up
 # form must not become a way to flood someone else's inbox.
@@ -20,6 +26,53 @@ def subscriber_unsubscribe(*, subscriber: Subscriber) -> bool:
         status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at=timezone.now(), updated_at=timezone.now()
     )
     return bool(updated)
+
+
+def subscriber_unsubscribe_by_mail(*, recipients: Iterable[str]) -> Subscriber | None:
+    """Mail to the List-Unsubscribe mailto address, unsubscribe+<token>@domain, unsubscribes the token's owner.
+
+    The token proves the mail answers a digest we sent; who the mail comes
+    from does not matter (forwarding and aliases change it). Return the
+    subscriber, or None when no recipient carries a valid token.
+    """
+    for address in recipients:
+        local = (address or "").rpartition("@")[0]
+        _, plus, token = local.partition("+")
+        if not plus:
+            continue
+        try:
+            subscriber = read_mailto_token(token)
+        except BadToken:
+            continue
+        subscriber_unsubscribe(subscriber=subscriber)
+        return subscriber
+    return None
+
+
+def subscriber_bounced(*, email: str, permanent: bool) -> bool:
+    """A bounce for `email` reported by the mail provider; return True if the address is now marked bounced.
+
+    A permanent refusal (the provider will not even try the address) stops mail
+    at once; other bounces count, and DIGEST_BOUNCE_LIMIT of them in a row stop
+    it, as for 5xx answers over SMTP (digest.delivery). A sent digest resets the count.
+    """
+    subscribers = Subscriber.objects.filter(email__iexact=email.strip())
+    if not permanent:
+        subscribers.update(bounce_count=F("bounce_count") + 1, updated_at=timezone.now())
+        subscribers = subscribers.filter(bounce_count__gte=settings.DIGEST_BOUNCE_LIMIT)
+    return bool(
+        subscribers.filter(status__in=(Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED, Subscriber.Status.PENDING)).update(
+            status=Subscriber.Status.BOUNCED, updated_at=timezone.now()
+        )
+    )
+
+
+def subscriber_complained(*, email: str) -> bool:
+    """A spam complaint or an unsubscribe at the mail provider: never mail the address again unless asked."""
+    changed = False
+    for subscriber in Subscriber.objects.filter(email__iexact=email.strip()):
+        changed |= subscriber_unsubscribe(subscriber=subscriber)
+    return changed
 
 
 def subscriber_resubscribe(*, subscriber: Subscriber) -> bool:

@@ -55,3 +55,26 @@ def read_token(token: str, purpose: str) -> tuple[Subscriber, dict]:
     if subscriber is None or not hmac.compare_digest(str(data.get("h")), _state(subscriber, purpose)):
         raise BadToken()
     return subscriber, data
+
+
+# The mailto unsubscribe token rides in an address's local part
+# (unsubscribe+<token>@domain), which must stay under 64 characters and may be
+# lower-cased on the way: so a short, lower-case HMAC, not a signed object.
+_MAILTO_SALT = "paperdigest.unsubscribe-mailto"
+
+
+def _mailto_mac(subscriber: Subscriber) -> str:
+    text = f"{_MAILTO_SALT}|{_state(subscriber, 'unsubscribe')}"
+    return hmac.new(settings.SECRET_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def make_mailto_token(subscriber: Subscriber) -> str:
+    return f"{subscriber.pk}-{_mailto_mac(subscriber)}"
+
+
+def read_mailto_token(token: str) -> Subscriber:
+    pk, _, mac = token.strip().lower().partition("-")
+    subscriber = Subscriber.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+    if subscriber is None or not hmac.compare_digest(mac, _mailto_mac(subscriber)):
+        raise BadToken()
+    return subscriber

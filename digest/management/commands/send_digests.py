@@ -1,11 +1,13 @@
+import time
 from datetime import date
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from digest.delivery import digest_ids_to_send, digests_send
+from digest.models import Digest
 from digest.pipeline import chunked
-from django.conf import settings
 
 
 class Command(BaseCommand):
@@ -19,12 +21,25 @@ class Command(BaseCommand):
         ids = digest_ids_to_send(edition_date=date)
         if dry_run:
             self.stdout.write(f"{len(ids)} digests would be sent.")
+            rows = Digest.objects.filter(pk__in=ids).order_by("edition_date", "pk")
+            for edition_date, email in rows.values_list("edition_date", "subscriber__email"):
+                self.stdout.write(f"  {edition_date}  {email}")
             return
-        totals = {"sent": 0, "failed": 0, "retry": 0, "skipped": 0}
-        with tqdm(total=len(ids), desc="sending", unit="digest", disable=None) as bar:
+        started = time.monotonic()
+        totals = {"sent": [], "failed": [], "retry": [], "skipped": []}
+        # The bar shows on a terminal and stays quiet in logs (disable=None).
+        with tqdm(total=len(ids), desc="Sending", unit="digest", disable=None) as bar:
             for chunk in chunked(ids, settings.DIGEST_SEND_CHUNK_SIZE):
                 result = digests_send(digest_ids=chunk)
-                for key in totals:
-                    totals[key] += len(getattr(result, key))
+                for key, done in totals.items():
+                    done.extend(getattr(result, key))
                 bar.update(len(chunk))
-        self.stdout.write(", ".join(f"{n} {key}" for key, n in totals.items()))
+                bar.set_postfix(sent=len(totals["sent"]), failed=len(totals["failed"]), refresh=False)
+        self.stdout.write(
+            f"{len(totals['sent'])} sent, {len(totals['failed'])} failed, "
+            f"{len(totals['retry'])} deferred by temporary errors (sent on the next run), "
+            f"{len(totals['skipped'])} skipped (already sent or claimed), in {time.monotonic() - started:.1f} s."
+        )
+        failed = Digest.objects.filter(pk__in=totals["failed"]).order_by("pk")
+        for email, error in failed.values_list("subscriber__email", "last_error"):
+            self.stdout.write(f"  failed: {email}: {error[:200]}")

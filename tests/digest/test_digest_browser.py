@@ -1,0 +1,103 @@
+"""The digest as a reader sees it: the real email HTML in headless Chromium, and its links on a live server.
+
+Writes docs/screenshots/digest-email.png and digest-email-phone.png, the README's pictures.
+"""
+
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from digest.delivery import digests_send
+from digest.ingest import records_upsert
+from digest.models import Digest
+from digest.scoring import digests_build
+from digest.sources.hf_daily import parse_hf_daily
+from subscriptions.models import Subscriber
+from tests.factories import SubscriberFactory
+from tests.smtp import parts
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = ROOT / "tests" / "fixtures" / "sources" / "hf_daily_papers_2026-06-12.json"
+ARTIFACTS = ROOT / "test-artifacts" / "digest"
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+EDITION = date(2026, 6, 12)
+INTERESTS = (
+    "LLM agents: memory, tool use and web search\n"
+    "Efficient inference: sparse attention and speculative decoding\n"
+    "Image generation with diffusion models"
+)
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    )
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+def _send_real_digest(smtp_server):
+    """A Hugging Face Daily Papers capture in, ranked for a real profile, sent over SMTP."""
+    records, errors = parse_hf_daily(FIXTURE.read_bytes(), day=EDITION)
+    assert not errors
+    records_upsert(records)
+    subscriber = SubscriberFactory(email="ada@example.org", digest_size=6, profile__interests=INTERESTS)
+    pending, _ = digests_build(subscriber_ids=[subscriber.pk], edition_date=EDITION)
+    assert digests_send(digest_ids=pending).sent == pending
+    [message] = smtp_server.messages
+    return subscriber, message
+
+
+def test_the_digest_reads_well_in_a_browser_and_its_links_work(live_server, settings, smtp_server, browser):
+    settings.SITE_URL = live_server.url
+    subscriber, message = _send_real_digest(smtp_server)
+    text, html = parts(message)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    # The email as a mail client shows it, at desktop and phone widths.
+    desktop = browser.new_page(viewport={"width": 700, "height": 900})
+    desktop.set_content(html)
+    titles = desktop.locator("a.title")
+    assert titles.count() == 6
+    assert titles.first.inner_text() in text
+    assert desktop.get_by_text("Why you got this:").count() == 6
+    assert desktop.get_by_text("upvotes").count() >= 1
+    desktop.screenshot(path=ARTIFACTS / "digest-email.png", full_page=True)
+    phone = browser.new_page(viewport={"width": 375, "height": 800})
+    phone.set_content(html)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375, "no sideways scrolling on a phone"
+    phone.screenshot(path=ARTIFACTS / "digest-email-phone.png", full_page=True)
+
+    # "View in browser" is the same digest on our site.
+    desktop.get_by_role("link", name="View in browser").click()
+    desktop.wait_for_url(re.compile(r"/digest/"))
+    assert desktop.locator("a.title").all_inner_texts() == titles.all_inner_texts()
+
+    # "Less like this" records the click; "Unsubscribe" asks, then unsubscribes.
+    desktop.get_by_role("link", name="− Less like this").first.click()
+    desktop.get_by_role("button").first.wait_for()
+    assert subscriber.feedback.get().signal == -1
+    desktop.go_back()
+    desktop.get_by_role("link", name="Unsubscribe").click()
+    desktop.get_by_role("button", name="Unsubscribe").click()
+    desktop.get_by_role("heading", name="You are unsubscribed").wait_for()
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
+    assert Digest.objects.get(subscriber=subscriber).status == Digest.Status.SENT
+
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ARTIFACTS / "digest-email.png", DOCS_SCREENSHOTS / "digest-email.png")
+    shutil.copyfile(ARTIFACTS / "digest-email-phone.png", DOCS_SCREENSHOTS / "digest-email-phone.png")

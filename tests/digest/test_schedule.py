@@ -1,0 +1,129 @@
+"""The hourly fan-out: each subscriber at their own local hour, with time frozen."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from digest.models import Digest
+from digest.schedule import due_subscribers
+from digest.tasks import run_due_slot
+from subscriptions.models import Subscriber
+from tests.factories import PaperFactory, SubscriberFactory
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.timezone.utc
+
+
+def at(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=UTC)
+
+
+def test_it_finds_each_subscriber_at_their_local_hour():
+    berlin = SubscriberFactory(timezone="Europe/Berlin", send_hour=7)
+    new_york = SubscriberFactory(timezone="America/New_York", send_hour=7)
+
+    # 23 November 2026: Berlin is UTC+1, New York UTC-5.
+    assert due_subscribers(at(2026, 11, 23, 6)) == {dt.date(2026, 11, 23): [berlin.pk]}
+    assert due_subscribers(at(2026, 11, 23, 12)) == {dt.date(2026, 11, 23): [new_york.pk]}
+    assert due_subscribers(at(2026, 11, 23, 7)) == {}
+
+
+def test_it_follows_summer_time():
+    berlin = SubscriberFactory(timezone="Europe/Berlin", send_hour=7)
+
+    # 1 July: Berlin is UTC+2, so 07:00 local is 05:00 UTC.
+    assert due_subscribers(at(2026, 7, 1, 5)) == {dt.date(2026, 7, 1): [berlin.pk]}
+    assert due_subscribers(at(2026, 7, 1, 6)) == {}
+
+
+def test_it_dates_the_edition_by_the_subscribers_local_day():
+    tokyo = SubscriberFactory(timezone="Asia/Tokyo", send_hour=7)
+
+    # 22:00 UTC on the 22nd is 07:00 on the 23rd in Tokyo.
+    assert due_subscribers(at(2026, 11, 22, 22)) == {dt.date(2026, 11, 23): [tokyo.pk]}
+
+
+def test_it_handles_half_hour_offsets():
+    kolkata = SubscriberFactory(timezone="Asia/Kolkata", send_hour=8)
+
+    # 02:00 UTC is 07:30 in Kolkata, 03:00 UTC is 08:30: the 08:xx hour.
+    assert due_subscribers(at(2026, 11, 23, 2)) == {}
+    assert due_subscribers(at(2026, 11, 23, 3)) == {dt.date(2026, 11, 23): [kolkata.pk]}
+
+
+def test_it_sends_weekly_digests_on_the_chosen_local_day_only():
+    weekly = SubscriberFactory(
+        timezone="America/Los_Angeles", send_hour=9, frequency=Subscriber.Frequency.WEEKLY, weekly_day=4
+    )
+
+    # Friday 27 November 2026, 09:00 in Los Angeles (UTC-8) is 17:00 UTC.
+    assert due_subscribers(at(2026, 11, 27, 17)) == {dt.date(2026, 11, 27): [weekly.pk]}
+    # The same hour on Thursday and Saturday: not due.
+    assert due_subscribers(at(2026, 11, 26, 17)) == {}
+    assert due_subscribers(at(2026, 11, 28, 17)) == {}
+
+
+def test_it_sends_the_hour_that_spring_forward_skips_in_the_next_slot():
+    at_two = SubscriberFactory(timezone="America/New_York", send_hour=2)
+    at_three = SubscriberFactory(timezone="America/New_York", send_hour=3)
+
+    # 8 March 2026: New York jumps from 01:59 EST (06:59 UTC) to 03:00 EDT (07:00 UTC).
+    assert due_subscribers(at(2026, 3, 8, 6)) == {}
+    assert due_subscribers(at(2026, 3, 8, 7)) == {dt.date(2026, 3, 8): [at_two.pk, at_three.pk]}
+    # The next day, 02:00 EDT is 06:00 UTC again.
+    assert due_subscribers(at(2026, 3, 9, 6)) == {dt.date(2026, 3, 9): [at_two.pk]}
+
+
+def test_it_finds_the_repeated_autumn_hour_twice_and_sends_once(smtp_server, django_capture_on_commit_callbacks):
+    subscriber = SubscriberFactory(timezone="Europe/Berlin", send_hour=2, profile__interests="graph neural networks")
+    PaperFactory(title="Graph neural networks for molecules", announced_on=dt.date(2026, 10, 25))
+
+    # 25 October 2026: Berlin's 02:00 happens at 00:00 UTC (CEST) and again at 01:00 UTC (CET).
+    for hour in (0, 1):
+        assert due_subscribers(at(2026, 10, 25, hour)) == {dt.date(2026, 10, 25): [subscriber.pk]}
+        with time_machine.travel(at(2026, 10, 25, hour, 0, 5), tick=False):
+            with django_capture_on_commit_callbacks(execute=True):
+                run_due_slot()
+
+    assert [m["To"] for m in smtp_server.messages] == [subscriber.email]
+
+
+def test_it_leaves_out_inactive_subscribers_and_unknown_time_zones():
+    SubscriberFactory(timezone="Europe/Berlin", send_hour=7, status=Subscriber.Status.PAUSED)
+    SubscriberFactory(timezone="Europe/Berlin", send_hour=7, status=Subscriber.Status.UNSUBSCRIBED)
+    Subscriber.objects.filter(pk=SubscriberFactory(send_hour=6).pk).update(timezone="Mars/Olympus_Mons")
+
+    assert due_subscribers(at(2026, 11, 23, 6)) == {}
+
+
+def test_it_sends_the_due_subscribers_their_digest_at_their_hour_and_nobody_else(
+    smtp_server, django_capture_on_commit_callbacks
+):
+    berlin = SubscriberFactory(email="berlin@example.org", timezone="Europe/Berlin", send_hour=7,
+                               profile__interests="graph neural networks for molecules")
+    new_york = SubscriberFactory(email="nyc@example.org", timezone="America/New_York", send_hour=7,
+                                 profile__interests="graph neural networks for molecules")
+    for n in range(3):
+        PaperFactory(title=f"Graph neural networks for molecules, part {n}", announced_on=dt.date(2026, 11, 23))
+
+    with time_machine.travel(at(2026, 11, 23, 6, 0, 3), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            run_due_slot()
+        assert [m["To"] for m in smtp_server.messages] == ["berlin@example.org"]
+        # Beat fires twice in the hour, or a task is delivered twice: nothing more goes out.
+        with django_capture_on_commit_callbacks(execute=True):
+            run_due_slot()
+        assert len(smtp_server.messages) == 1
+
+    with time_machine.travel(at(2026, 11, 23, 12, 0, 3), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            run_due_slot()
+
+    assert [m["To"] for m in smtp_server.messages] == ["berlin@example.org", "nyc@example.org"]
+    assert set(Digest.objects.values_list("subscriber_id", "edition_date", "status")) == {
+        (berlin.pk, dt.date(2026, 11, 23), Digest.Status.SENT),
+        (new_york.pk, dt.date(2026, 11, 23), Digest.Status.SENT),
+    }
+    assert "Monday 23 November 2026" in smtp_server.messages[0]["Subject"]
