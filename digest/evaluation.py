@@ -18,6 +18,7 @@ Methods:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -64,6 +65,31 @@ def recall_at_k(ranked: Sequence[str], judgments: dict[str, int], k: int = 20) -
 class Corpus:
     paper_ids: list[str]  # the JSONL ids; PaperSet ids are their positions
     papers: ranking.PaperSet
+
+    @functools.cached_property
+    def _keys(self) -> dict[str, str]:
+        keys = {_title_key(title): pid for title, pid in zip(self.papers.titles, self.paper_ids, strict=True)}
+        keys.update({pid: pid for pid in self.paper_ids})
+        return keys
+
+    def resolve(self, key: str) -> str | None:
+        """A corpus id, or an exact title (case and spacing aside) -> the corpus id; None if unknown."""
+        return self._keys.get(key) or self._keys.get(_title_key(key))
+
+    def judgments(self, profile: DevProfile) -> tuple[dict[str, int], list[str]]:
+        """The profile's judgments keyed by corpus id, and the keys that name no corpus paper."""
+        resolved, unknown = {}, []
+        for key, grade in profile.judgments.items():
+            pid = self.resolve(key)
+            if pid is None:
+                unknown.append(key)
+            else:
+                resolved[pid] = max(grade, resolved.get(pid, 0))
+        return resolved, unknown
+
+
+def _title_key(title: str) -> str:
+    return " ".join(title.lower().split())
 
 
 @dataclass
@@ -115,14 +141,8 @@ def load_corpus(path: str | Path, *, embed: Callable[[list[str]], np.ndarray]) -
 # --- Methods --------------------------------------------------------------
 def _seed_columns(corpus: Corpus, seeds: Sequence[str]) -> list[int]:
     """Seeds are titles or corpus ids; unknown seeds are ignored."""
-    by_title = {title.strip().lower(): i for i, title in enumerate(corpus.papers.titles)}
-    by_id = {pid: i for i, pid in enumerate(corpus.paper_ids)}
-    columns = []
-    for seed in seeds:
-        column = by_id.get(seed, by_title.get(seed.strip().lower()))
-        if column is not None:
-            columns.append(column)
-    return columns
+    column_of = {pid: i for i, pid in enumerate(corpus.paper_ids)}
+    return [column_of[pid] for pid in map(corpus.resolve, seeds) if pid is not None]
 
 
 class Rankers:
@@ -199,7 +219,8 @@ def evaluate(
     results = []
     for profile in profiles:
         seeds = {corpus.paper_ids[c] for c in _seed_columns(corpus, profile.seeds)}
-        judgments = {pid: g for pid, g in profile.judgments.items() if pid not in seeds}
+        judgments, _ = corpus.judgments(profile)
+        judgments = {pid: g for pid, g in judgments.items() if pid not in seeds}
         for method, ranked in rankers.rankings(profile).items():
             ids = [corpus.paper_ids[i] for i in ranked]
             results.append(
@@ -257,7 +278,8 @@ def calibration_fit(
         seeds = set(_seed_columns(corpus, profile.seeds))
         keep = [i for i in range(len(corpus.paper_ids)) if i not in seeds]
         raw.append(scores.raw[0][keep])
-        relevant.append([profile.judgments.get(corpus.paper_ids[i], 0) >= 1 for i in keep])
+        judgments, _ = corpus.judgments(profile)
+        relevant.append([judgments.get(corpus.paper_ids[i], 0) >= 1 for i in keep])
     return fit_calibration(np.concatenate(raw), np.concatenate(relevant))
 
 

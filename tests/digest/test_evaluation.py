@@ -60,3 +60,17 @@ def test_the_dev_set_is_well_formed():
     for profile in profiles:
         assert profile.judgments and set(profile.judgments) <= ids
         assert set(profile.judgments.values()) <= {1, 2}
+
+
+def test_judgments_and_seeds_may_name_papers_by_title(tmp_path):
+    corpus_file = tmp_path / "corpus.jsonl"
+    corpus_file.write_text(
+        '{"id": "a1", "title": "Dense Retrieval", "abstract": "dense retrieval of passages"}\n'
+        '{"id": "b2", "title": "Robot  Control", "abstract": "reinforcement learning for robots"}\n'
+    )
+    corpus = evaluation.load_corpus(corpus_file, embed=lambda texts: np.eye(len(texts), 4, dtype=np.float32))
+    profile = evaluation.DevProfile(
+        "p", "tune", "retrieval", "", seeds=["robot control"], judgments={"dense retrieval": 2, "b2": 1, "Missing": 1}
+    )
+    assert corpus.judgments(profile) == ({"a1": 2, "b2": 1}, ["Missing"])
+    assert evaluation._seed_columns(corpus, profile.seeds) == [1]

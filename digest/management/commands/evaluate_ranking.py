@@ -3,6 +3,7 @@
     python manage.py evaluate_ranking [--devset PATH] [--split tune|holdout|all] [--per-profile] [--fit-calibration]
 
 Works from the dev set's JSONL corpus, embedded in memory: no database needed.
+Judgments and seeds may name papers by corpus id or by exact title.
 """
 
 from django.core.management.base import BaseCommand
@@ -29,6 +30,10 @@ class Command(BaseCommand):
         profiles, corpus_path = evaluation.load_devset(devset)
         chosen = [p for p in profiles if split == "all" or p.split == split]
         corpus = evaluation.load_corpus(corpus_path, embed=embed_texts)
+        for profile in chosen:
+            _, unknown = corpus.judgments(profile)
+            if unknown:
+                self.stderr.write(f"{profile.id}: {len(unknown)} judged papers are not in the corpus, ignored: {unknown[:3]}")
         results = evaluation.evaluate(chosen, corpus, embed=embed_texts)
         self.stdout.write(f"{devset} split={split}: {len(chosen)} profiles, {len(corpus.paper_ids)} papers")
         self.stdout.write(evaluation.format_table(evaluation.summarise(results)))
