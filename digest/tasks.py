@@ -5,7 +5,7 @@ from datetime import date
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from digest import delivery, pipeline, scoring
@@ -15,6 +15,8 @@ logger = logging.getLogger(__name__)
 # Seconds before the n-th retry of a temporary SMTP failure: 1, 2, 4, ... minutes.
 RETRY_BASE_SECONDS = 60
 MAX_SEND_RETRIES = 5
+# Seconds before a chunk cut short by a lost database connection runs again.
+DB_RETRY_SECONDS = 5
 
 
 @shared_task
@@ -50,7 +52,14 @@ def enqueue_sending(digest_ids: list[int]) -> None:
 
 @shared_task(bind=True, max_retries=MAX_SEND_RETRIES)
 def send_digest_chunk(self, digest_ids: list[int]) -> dict:
-    result = delivery.digests_send(digest_ids=digest_ids)
+    try:
+        result = delivery.digests_send(digest_ids=digest_ids)
+    except (OperationalError, InterfaceError) as exc:
+        # The database went away mid-chunk. Run the chunk again soon rather than
+        # leaving the rest of it to the sweep; claims make the rerun skip what went out.
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            raise
+        raise self.retry(exc=exc, countdown=DB_RETRY_SECONDS) from exc
     if result.retry:
         countdown = RETRY_BASE_SECONDS * 2**self.request.retries
         if settings.CELERY_TASK_ALWAYS_EAGER:
