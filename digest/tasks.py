@@ -12,8 +12,6 @@ from digest import delivery, pipeline, scoring
 
 logger = logging.getLogger(__name__)
 
-# Seconds before the n-th retry of a temporary SMTP failure: 1, 2, 4, ... minutes.
-RETRY_BASE_SECONDS = 60
 MAX_SEND_RETRIES = 5
 # Seconds before a chunk cut short by a lost database connection runs again.
 DB_RETRY_SECONDS = 5
@@ -61,12 +59,15 @@ def send_digest_chunk(self, digest_ids: list[int]) -> dict:
             raise
         raise self.retry(exc=exc, countdown=DB_RETRY_SECONDS) from exc
     if result.retry:
-        countdown = RETRY_BASE_SECONDS * 2**self.request.retries
+        countdown = settings.DIGEST_RETRY_BASE_SECONDS * 2**self.request.retries
         if settings.CELERY_TASK_ALWAYS_EAGER:
             # In-process runs cannot wait; the next run (or `send_digests`) picks these up.
             logger.warning("%d digests deferred by temporary errors", len(result.retry))
         else:
-            send_digest_chunk.apply_async((result.retry,), countdown=countdown)
+            # Retry this task rather than queue a new one: the retry count travels with
+            # the chunk, so each wait doubles (a new task would start again at 0).
+            # Past MAX_SEND_RETRIES the digests stay pending for the sweep.
+            raise self.retry(args=(result.retry,), countdown=countdown)
     return {"sent": len(result.sent), "failed": len(result.failed), "retry": len(result.retry)}
 
 
