@@ -123,10 +123,11 @@ def _group_alive(pgid: int) -> bool:
 
 
 def _point_app_at(app, **conf) -> None:
-    """Change the Celery app's broker and queue; drop pooled connections to the old ones."""
+    """Change the Celery app's broker and queue; forget the pools bound to the old broker.
+
+    The pools themselves stay open in kombu's registry, keyed by broker URL, for the next user.
+    """
     app.conf.update(**conf)
-    if app._pool is not None:
-        app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
 
@@ -153,6 +154,8 @@ def celery_workers(settings, tmp_path, transactional_db):
             "DATABASE_URL": worker_database_url(),
             "CELERY_BROKER_URL": broker_url,
             "CELERY_TASK_ALWAYS_EAGER": "false",
+            # Retries the worker queues itself must come back to it, not to the shared default queue.
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp_port),
