@@ -127,6 +127,9 @@ def _point_app_at(app, **conf) -> None:
 
     The pools themselves stay open in kombu's registry, keyed by broker URL, for the next user.
     """
+    if "broker_url" in conf:
+        # Celery resolves these from broker_url once, at first use.
+        conf.update(broker_read_url=conf["broker_url"], broker_write_url=conf["broker_url"])
     app.conf.update(**conf)
     app._pool = None
     app.amqp._producer_pool = None
