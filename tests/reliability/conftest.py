@@ -97,6 +97,7 @@ class WorkerProcess:
             return False
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
+        assert wait_for(lambda: not any(_running(pid) for pid in pids), timeout=10)
         return True
 
     def stop(self) -> None:
@@ -112,6 +113,15 @@ class WorkerProcess:
 
     def log_tail(self, chars: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for its parent to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def _group_alive(pgid: int) -> bool:

@@ -17,6 +17,7 @@ RELIABILITY_KILLS sets the number of kills (5 in CI; README has the 25-kill comm
 import os
 import random
 import time
+from collections import Counter
 
 import pytest
 
@@ -45,6 +46,8 @@ def test_it_delivers_each_digest_once_plus_one_per_kill_between_accept_and_mark(
         send_pending()
 
         kills: list[float] = []
+        kinds: Counter = Counter()
+        began = time.monotonic()
         for k in range(KILLS):
             if not worker.alive:
                 worker.start()
@@ -55,17 +58,21 @@ def test_it_delivers_each_digest_once_plus_one_per_kill_between_accept_and_mark(
                 send_pending()
             time.sleep(rng.uniform(0, 0.12))
             open_then = set(smtp.handler.open_sessions)
-            kills.append(time.time())
             # Alternate: the pool process alone (the parent re-queues the task at once,
             # task_reject_on_worker_lost) and the whole worker (the task comes back after
             # the visibility timeout, or with the sweep).
             if k % 2 == 0 and worker.kill_pool_process():
-                pass
+                kinds["pool process"] += 1
             else:
                 worker.kill()
+                kinds["whole worker"] += 1
             # The server has finished with the killed sender's session: accepts are final.
             assert wait_for(lambda: not open_then & smtp.handler.open_sessions, timeout=10)  # noqa: B023
+            # Stamped once the sender is dead and its session over: an accept can land
+            # between the decision to kill and the signal, never after this.
+            kills.append(time.time())
 
+        killed_at = time.monotonic()
         if not worker.alive:
             worker.start()
         # The run goes on: the sweep re-enqueues what is pending and, after
@@ -74,6 +81,7 @@ def test_it_delivers_each_digest_once_plus_one_per_kill_between_accept_and_mark(
         while not all_sent(digests) and time.monotonic() < deadline:
             send_pending()
             wait_for(lambda: all_sent(digests), timeout=2)
+        finished_in = time.monotonic() - killed_at
         worker.stop()
 
     assert all_sent(digests), worker.log_tail()
@@ -89,7 +97,9 @@ def test_it_delivers_each_digest_once_plus_one_per_kill_between_accept_and_mark(
             tries[index].accepted += 1
             if not tries[index].marked_sent:
                 # Accepted, never marked: the first kill after the accept caused it.
-                in_window_kills.add(min(k for k in kills if k >= t))
+                following = [k for k in kills if k >= t]
+                assert following, f"{email}: accepted at {t}, never marked sent, and no kill after it"
+                in_window_kills.add(following[0])
         assert [a.marked_sent for a in tries].count(True) == 1, (email, tries)
         assert all(a.accepted <= 1 for a in tries), (email, tries)
         stranded_after_accept = sum(1 for a in tries if a.accepted and not a.marked_sent)
@@ -101,6 +111,7 @@ def test_it_delivers_each_digest_once_plus_one_per_kill_between_accept_and_mark(
     assert duplicates == len(in_window_kills) <= len(kills) == KILLS
     assert Digest.objects.filter(pk__in=by_id, status=Digest.Status.SENT).count() == len(digests)
     print(
-        f"\nreliability: {KILLS} kills, {len(digests)} digests, {duplicates} duplicates "
-        f"= kills between accept and mark; worker started {worker.starts} times"
+        f"\nreliability: {KILLS} kills ({dict(kinds)}), {len(digests)} digests, {duplicates} duplicates "
+        f"= kills between accept and mark; worker started {worker.starts} times; kills over "
+        f"{killed_at - began:.1f} s, then {finished_in:.1f} s to the last digest sent"
     )
