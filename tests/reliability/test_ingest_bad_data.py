@@ -23,12 +23,12 @@ DAY = date(2026, 7, 31)
 HF = "hf_daily_papers_2026-07-31_subset.json"
 RSS = "arxiv_rss_cs.AI_2026-04-27_3items.xml"
 
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
-<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
-<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
-<!ENTITY lol9 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">]>
-<rss version="2.0"><channel><item><title>&lol9;</title></item></channel></rss>"""
+# Ten entities, each ten of the one before: 10^9 "lol"s (3 GB) if anything expanded them.
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol0 "lol">'
+    + b"".join(b'<!ENTITY lol%d "%s">' % (i, b"&lol%d;" % (i - 1) * 10) for i in range(1, 10))
+    + b']>\n<rss version="2.0"><channel><item><title>&lol9;</title></item></channel></rss>'
+)
 
 
 class Scripted(BaseHTTPRequestHandler):

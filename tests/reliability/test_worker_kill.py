@@ -36,7 +36,8 @@ def test_it_delivers_each_digest_once_plus_one_per_kill_between_accept_and_mark(
     settings.DIGEST_SEND_CHUNK_SIZE = 10
     digests = due_digests(10 * KILLS + 30)
     by_id = {d.pk: d.subscriber.email for d in digests}
-    rng = random.Random(os.environ.get("RELIABILITY_SEED", time.time_ns()))
+    seed = os.environ.get("RELIABILITY_SEED", str(time.time_ns()))
+    rng = random.Random(seed)
     with SMTPServer() as smtp:
         # ~25 ms to take a message and 25 ms more before the 250 reaches the sender: a
         # slow-ish real server, and a window wide enough that random kills land in it.
@@ -113,5 +114,5 @@ def test_it_delivers_each_digest_once_plus_one_per_kill_between_accept_and_mark(
     print(
         f"\nreliability: {KILLS} kills ({dict(kinds)}), {len(digests)} digests, {duplicates} duplicates "
         f"= kills between accept and mark; worker started {worker.starts} times; kills over "
-        f"{killed_at - began:.1f} s, then {finished_in:.1f} s to the last digest sent"
+        f"{killed_at - began:.1f} s, then {finished_in:.1f} s to the last digest sent (RELIABILITY_SEED={seed})"
     )
