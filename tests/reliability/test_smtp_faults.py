@@ -40,8 +40,8 @@ def test_it_backs_off_on_4xx_fails_5xx_addresses_and_finishes_the_run(settings, 
     tries = [t for address, t, _ in smtp.handler.rcpt_log if address == busy]
     gaps = [later - earlier for earlier, later in zip(tries, tries[1:])]
     assert len(tries) == 4
-    # 0.5, 1, 2 s: each wait doubles (allow for the worker's own pace, not for less).
-    assert [round(g / BASE) for g in gaps] == [1, 2, 4], gaps
+    # 0.5, 1, 2 s: each wait doubles. A busy machine may add to a wait, never take from it.
+    assert all(BASE * 2**i - 0.05 <= gap < BASE * 2**i + 2 for i, gap in enumerate(gaps)), gaps
     counts = received(smtp)
     assert counts == {d.subscriber.email: 1 for d in digests if d.subscriber.email != gone}
     failed = Digest.objects.get(subscriber__email=gone)
