@@ -160,7 +160,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 1)
 # How long Redis waits for an unacknowledged task before handing it to another
-# worker; longer than the slowest chunk, or a live chunk is run twice.
+# worker; longer than the slowest chunk and than the longest retry countdown
+# (DIGEST_RETRY_BASE_SECONDS * 2**4), or live chunks are run twice (harmless
+# thanks to the claims, but wasted work). See docs/RELIABILITY.md.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 900)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1200)
