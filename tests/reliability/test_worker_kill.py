@@ -55,8 +55,12 @@ def test_it_delivers_each_digest_once_plus_one_per_kill_between_accept_and_mark(
             seen = len(smtp.messages)
             # Kill while sending: after the next message arrives, at a random moment.
             # A stalled queue (its chunk is waiting out the visibility timeout) gets the sweep.
-            while not wait_for(lambda: len(smtp.messages) > seen, timeout=3):  # noqa: B023
+            for _ in range(20):
+                if wait_for(lambda: len(smtp.messages) > seen, timeout=3):  # noqa: B023
+                    break
                 send_pending()
+            else:
+                pytest.fail(f"nothing sent for a minute before kill {k + 1}:\n{worker.log_tail()}")
             time.sleep(rng.uniform(0, 0.12))
             open_then = set(smtp.handler.open_sessions)
             # Alternate: the pool process alone (the parent re-queues the task at once,
