@@ -57,12 +57,13 @@ class RecordingHandler:
             await asyncio.sleep(self.delay_before_accept)
         message = message_from_bytes(envelope.content, policy=policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        delay_after = self.delay_after_accept  # as it was when this message came (on_accept may change it)
         self.accepted_at.append(time.time())
         self.messages.append(message)
         if self.on_accept:
             self.on_accept(message)
-        if self.delay_after_accept:
-            await asyncio.sleep(self.delay_after_accept)
+        if delay_after:
+            await asyncio.sleep(delay_after)
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:

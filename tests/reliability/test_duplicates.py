@@ -9,7 +9,8 @@ from django.db import connection
 
 from digest.embedding import papers_embed
 from digest.models import DailyRun, Digest
-from digest.tasks import run_due_slot, send_digest_chunk
+from digest.pipeline import daily_run_start
+from digest.tasks import build_digest_chunk, run_due_slot, send_digest_chunk
 from tests.factories import PaperFactory, SubscriberFactory
 from tests.reliability.conftest import wait_for
 from tests.reliability.helpers import all_sent, due_digests, received
@@ -89,3 +90,21 @@ def test_it_sends_one_digest_per_subscriber_when_two_beat_schedulers_fire_the_sa
     assert received(smtp_server) == {s.email: 1 for s in subscribers}
     built = DailyRun.objects.filter(edition_date=day).values_list("digests_built", flat=True)
     assert sorted(built)[-1] > 0 and sum(built) == len(subscribers)  # whoever lost the race built nothing twice
+
+
+def test_it_builds_and_sends_once_when_a_build_task_is_delivered_twice_at_once(smtp_server, settings):
+    for title in GNN_TITLES:
+        PaperFactory(title=title)
+    subscribers = SubscriberFactory.create_batch(12)
+    papers_embed()
+    today = datetime.now(UTC).date()
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    run = daily_run_start(edition_date=today, subscriber_ids=[])  # a run record; the chunk comes twice below
+    ids = [s.pk for s in subscribers]
+
+    _at_once(2, lambda: build_digest_chunk(run.pk, ids, today.isoformat()))
+
+    assert Digest.objects.filter(edition_date=today).count() == len(subscribers)
+    assert received(smtp_server) == {s.email: 1 for s in subscribers}
+    run.refresh_from_db()
+    assert run.digests_built == len(subscribers)  # counted once, by whichever copy built them

@@ -87,3 +87,26 @@ def test_it_retries_a_server_slower_than_the_timeout_and_delivers_once_when_it_i
 
     assert received(smtp) == {d.subscriber.email: 1 for d in digests}
     assert time.monotonic() - started > 4 * 0.3
+
+
+def test_it_sends_twice_to_a_server_that_accepts_after_the_sender_timed_out(settings, celery_workers):
+    """The at-least-once window, widened by the server: it took the message, but its 250
+    came after EMAIL_TIMEOUT, so the sender cannot tell it from a refusal and retries."""
+    settings.DIGEST_SEND_CHUNK_SIZE = 3
+    digests = due_digests(3)
+    with SMTPServer() as smtp:
+        smtp.handler.delay_after_accept = 1.5  # past the worker's EMAIL_TIMEOUT of 1 s
+
+        def answer_promptly_from_now_on(message):
+            smtp.handler.delay_after_accept = 0
+
+        smtp.handler.on_accept = answer_promptly_from_now_on
+        worker = celery_workers(smtp_port=smtp.port, DIGEST_RETRY_BASE_SECONDS=BASE, EMAIL_TIMEOUT=1)
+        worker.start()
+        send_pending()
+        assert wait_for(lambda: all_sent(digests), timeout=30), worker.log_tail()
+        worker.stop()
+
+    first = digests[0].subscriber.email
+    assert received(smtp) == {d.subscriber.email: 2 if d.subscriber.email == first else 1 for d in digests}
+    assert Digest.objects.get(subscriber__email=first).attempts == 2
