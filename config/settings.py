@@ -150,6 +150,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = "UTC"
+# Where tasks are sent when no queue is named; workers consume it unless given -Q.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 # A task is acknowledged after it ran, so a worker killed mid-chunk gives its
 # chunk back to the queue; the Digest row's conditional claim keeps the redo
 # from sending twice. One prefetched task per process keeps chunks spread
@@ -158,7 +160,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 1)
 # How long Redis waits for an unacknowledged task before handing it to another
-# worker; longer than the slowest chunk, or a live chunk is run twice.
+# worker; longer than the slowest chunk and than the longest retry countdown
+# (DIGEST_RETRY_BASE_SECONDS * 2**4), or live chunks are run twice (harmless
+# thanks to the claims, but wasted work). See docs/RELIABILITY.md.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 900)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1200)
@@ -261,6 +265,9 @@ LOGGING = {
 # at the instant of an SMTP accept. See docs/RELIABILITY.md.
 DIGEST_CLAIM_TIMEOUT = env_int("DIGEST_CLAIM_TIMEOUT", 600)
 DIGEST_MAX_ATTEMPTS = env_int("DIGEST_MAX_ATTEMPTS", 5)
+# Seconds before the first retry of a temporary SMTP failure; doubled for each
+# further one (1, 2, 4, 8 minutes by default).
+DIGEST_RETRY_BASE_SECONDS = env_float("DIGEST_RETRY_BASE_SECONDS", 60.0)
 # Hard bounces in a row after which an address is marked bounced.
 DIGEST_BOUNCE_LIMIT = env_int("DIGEST_BOUNCE_LIMIT", 3)
 # RFC 2369 mailto unsubscribe, e.g. unsubscribe@example.org: the List-Unsubscribe

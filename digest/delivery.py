@@ -10,11 +10,13 @@ DIGEST_CLAIM_TIMEOUT (at-least-once at the instant of an SMTP accept).
 import logging
 import smtplib
 import socket
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.db import InterfaceError, OperationalError, connection as db_connection
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
@@ -172,11 +174,29 @@ def _classify(exc: Exception) -> Exception:
     return exc
 
 
+# Seconds between tries to record an accepted message when the database connection
+# drops. The mail server already has the message, so a mark that gives up strands the
+# claim and the digest goes out again after DIGEST_CLAIM_TIMEOUT: worth ~16 s of
+# retrying. Keep the sum far below DIGEST_CLAIM_TIMEOUT, or another sender could
+# reclaim the digest while this one is still trying.
+MARK_SENT_RETRY_DELAYS = (0.1, 0.5, 1, 2, 4, 8)
+
+
 def _mark_sent(digest: Digest) -> None:
-    Digest.objects.filter(pk=digest.pk, status=Digest.Status.SENDING).update(
-        status=Digest.Status.SENT, sent_at=timezone.now(), message_id=message_id_for(digest), last_error=""
-    )
-    Subscriber.objects.filter(pk=digest.subscriber_id, bounce_count__gt=0).update(bounce_count=0)
+    for delay in (*MARK_SENT_RETRY_DELAYS, None):
+        try:
+            Digest.objects.filter(pk=digest.pk, status=Digest.Status.SENDING).update(
+                status=Digest.Status.SENT, sent_at=timezone.now(), message_id=message_id_for(digest), last_error=""
+            )
+            Subscriber.objects.filter(pk=digest.subscriber_id, bounce_count__gt=0).update(bounce_count=0)
+            return
+        except (OperationalError, InterfaceError):
+            # Inside a transaction a new connection cannot replay it; let the caller's handling decide.
+            if delay is None or db_connection.in_atomic_block:
+                raise
+            logger.warning("digest %s accepted but not yet marked sent: database unavailable, retrying", digest.pk)
+            db_connection.close()
+            time.sleep(delay)
 
 
 def _mark_temporary(digest_id: int, reason: str) -> bool:

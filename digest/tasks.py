@@ -5,16 +5,16 @@ from datetime import date
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from digest import delivery, pipeline, scoring
 
 logger = logging.getLogger(__name__)
 
-# Seconds before the n-th retry of a temporary SMTP failure: 1, 2, 4, ... minutes.
-RETRY_BASE_SECONDS = 60
 MAX_SEND_RETRIES = 5
+# Seconds before a chunk cut short by a lost database connection runs again.
+DB_RETRY_SECONDS = 5
 
 
 @shared_task
@@ -48,13 +48,21 @@ def enqueue_sending(digest_ids: list[int]) -> None:
         transaction.on_commit(lambda chunk=chunk: send_digest_chunk.delay(chunk))
 
 
-def retry_countdown(retries: int) -> int:
-    return RETRY_BASE_SECONDS * 2**retries
+def retry_countdown(retries: int) -> float:
+    """Seconds before the next try of a chunk deferred by temporary SMTP errors: 1, 2, 4, ... minutes."""
+    return settings.DIGEST_RETRY_BASE_SECONDS * 2**retries
 
 
 @shared_task(bind=True, max_retries=MAX_SEND_RETRIES)
 def send_digest_chunk(self, digest_ids: list[int]) -> dict:
-    result = delivery.digests_send(digest_ids=digest_ids)
+    try:
+        result = delivery.digests_send(digest_ids=digest_ids)
+    except (OperationalError, InterfaceError) as exc:
+        # The database went away mid-chunk. Run the chunk again soon rather than
+        # leaving the rest of it to the sweep; claims make the rerun skip what went out.
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            raise
+        raise self.retry(exc=exc, countdown=DB_RETRY_SECONDS) from exc
     if result.retry:
         if settings.CELERY_TASK_ALWAYS_EAGER:
             # In-process runs cannot wait; the next run (or `send_digests`) picks these up.
