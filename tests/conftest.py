@@ -12,6 +12,7 @@ from tests.smtp import SMTPServer
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = "/usr/bin/chromium"
 SAMPLE = Path(settings.BASE_DIR) / "digest" / "data" / "sample_papers.jsonl"
 
 
@@ -73,3 +74,26 @@ def celery_worker_on_redis(settings):
             yield app
     finally:
         app.conf.update(saved)
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium, headless, driven by Playwright's sync API."""
+    require_service(Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}")
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    )
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+        # While Playwright's event loop runs in this thread, Django keeps this
+        # thread's connections in a context-local store (asgiref Local), apart
+        # from the ones it closes at teardown; close them now, or the session
+        # ends with the test database "being accessed by other users".
+        connections.close_all()
+        playwright.stop()

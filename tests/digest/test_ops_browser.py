@@ -8,7 +8,6 @@ docs/screenshots/ holds copies of them for the README.
 
 import random
 from datetime import datetime, timedelta, timezone as dt_timezone
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -30,7 +29,6 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = settings.BASE_DIR / "test-artifacts"
 HISTORY_DAYS = 14
 PASSWORD = "correct horse battery staple"
@@ -46,24 +44,6 @@ READERS = [
     ("gus@example.org", {"Video generation": ("video",), "3D vision": ("3d", "nerf", "gaussian")}),
     ("hana@example.org", {"Speech and audio": ("speech", "audio"), "Multilingual NLP": ("multilingual", "translation")}),
 ]
-
-
-pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Walk the whole journey in headless Chromium, with a real SMTP server catching the mail."""
 
 import email
-import os
 import shutil
 import socket
 import sys
@@ -20,7 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "signup"
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
 
 
 class Inbox:
@@ -47,23 +45,6 @@ def smtp(settings):
     settings.EMAIL_PORT = port
     yield inbox
     controller.stop()
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("needs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    # live_server runs in a thread; sync Playwright runs an event loop in this one.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(
-        executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-    )
-    yield chromium
-    chromium.close()
-    playwright.stop()
 
 
 def _preview(*, interests, exclusions="", size=5):
