@@ -145,6 +145,18 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# --- Rate limits -------------------------------------------------------------
+# https://django-ratelimit.readthedocs.io/en/stable/settings.html
+# Sign-up and confirmation emails are limited per client address (config/client_ip.py).
+# REMOTE_ADDR is right when clients connect straight to gunicorn. Behind a reverse
+# proxy it is the proxy's address, so every visitor would share one limit: name the
+# header the proxy sets instead, HTTP_X_REAL_IP (nginx) or HTTP_X_FORWARDED_FOR with
+# RATELIMIT_TRUSTED_PROXIES = how many proxies of ours append to it. Never name a
+# header that no proxy of ours overwrites: clients can send any.
+CLIENT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
+CLIENT_IP_TRUSTED_PROXIES = env_int("RATELIMIT_TRUSTED_PROXIES", 1)
+RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
+
 # --- Celery ----------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # Without a broker every task runs in-process, eagerly: the embedded default.

@@ -152,6 +152,19 @@ def test_signups_are_rate_limited_per_ip(client, signup_data):
     assert Subscriber.objects.count() == 20
 
 
+def test_behind_a_proxy_signups_are_limited_per_client_not_per_proxy(client, settings, signup_data):
+    settings.CLIENT_IP_META_KEY = "HTTP_X_FORWARDED_FOR"
+
+    def post(n, forwarded_for):
+        data = {**signup_data, "email": f"r{n}@example.org"}
+        return client.post("/", data, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded_for).status_code
+
+    assert [post(n, "203.0.113.9") for n in range(21)] == [200] * 20 + [429]
+    # A spoofed left-hand entry does not make the same client someone else.
+    assert post(21, "198.51.100.77, 203.0.113.9") == 429
+    assert post(22, "198.51.100.1") == 200
+
+
 @pytest.mark.parametrize(
     "email",
     ["a@b.com\r\nBcc: x@y.com", "a@b.com\nBcc: x@y.com", "a@b.com\r\n", "x" * 250 + "@b.com", "a@b.com, c@d.com"],
