@@ -93,6 +93,37 @@ def test_a_token_for_another_purpose_fails(client):
     assert subscriber.status == Subscriber.Status.PENDING
 
 
+# Every view behind a signed link, its method, and the purpose its token must have.
+TOKEN_VIEWS = [
+    ("confirm", "get", "confirm"), ("confirm", "post", "confirm"),
+    ("unsubscribe", "get", "unsubscribe"), ("unsubscribe", "post", "unsubscribe"), ("resubscribe", "post", "unsubscribe"),
+    ("feedback", "get", "feedback"), ("feedback_undo", "post", "feedback"),
+    ("preferences", "get", "preferences"), ("preferences", "post", "preferences"), ("pause", "post", "preferences"),
+    ("export", "get", "preferences"), ("delete", "post", "preferences"),
+]
+
+
+@pytest.mark.parametrize("name, method, purpose", TOKEN_VIEWS)
+def test_every_signed_link_view_answers_a_bad_token_with_the_same_page(client, name, method, purpose):
+    subscriber = SubscriberFactory()
+    paper = PaperFactory()
+    wrong_purpose = "digest" if purpose != "digest" else "feedback"
+    tokens = [
+        "forged",
+        make_token(subscriber, wrong_purpose, c=1, p=paper.pk, v=1),
+        make_token(subscriber, purpose, c=0, p=0, v=1),  # names a pending change / paper that does not exist
+    ]
+    if purpose in ("unsubscribe", "preferences"):
+        tokens.pop()  # their payload names nothing else
+    pages = {getattr(client, method)(reverse(f"subscriptions:{name}", args=[token])) for token in tokens}
+
+    assert {(response.status_code, b"link" in response.content) for response in pages} == {(400, True)}
+    bodies = {CSRF_INPUT.sub(b"", response.content) for response in pages}
+    assert len(bodies) == 1
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.ACTIVE
+
+
 def _token(url: str) -> str:
     return path_of(url).split("/")[2]
 
