@@ -48,6 +48,24 @@ def subscriber_signup(*, email: str, data: dict) -> PendingChange:
     return change
 
 
+@transaction.atomic
+def pending_changes_purge(*, now=None) -> tuple[int, int]:
+    """Forget sign-ups whose confirm link has expired; return (changes, addresses) deleted.
+
+    An expired link can never apply its change, so the row only keeps someone's
+    text for nothing. An address that was never confirmed and has nothing left
+    pending goes too: we keep no list of people who did not say yes.
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=MAX_AGE["confirm"])
+    changes, _ = PendingChange.objects.filter(created_at__lt=cutoff).delete()
+    addresses, _ = (
+        Subscriber.objects.filter(status=Subscriber.Status.PENDING, confirmed_at__isnull=True, created_at__lt=cutoff)
+        .exclude(pending_changes__isnull=False)
+        .delete()
+    )
+    return changes, addresses
+
+
 def subscriber_may_get_confirmation(*, subscriber: Subscriber) -> bool:
     since = timezone.now() - timedelta(hours=1)
     return subscriber.pending_changes.filter(created_at__gte=since).count() <= CONFIRMATIONS_PER_HOUR
