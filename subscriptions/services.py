@@ -136,6 +136,14 @@ def subscriber_export(*, subscriber: Subscriber) -> dict:
         "confirmed_at": subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else None,
         "unsubscribed_at": subscriber.unsubscribed_at.isoformat() if subscriber.unsubscribed_at else None,
         "profile": {name: getattr(profile, name) for name in PROFILE_FIELDS} if profile else None,
+        "status_history": [
+            {"status": change.status, "previous_status": change.previous_status or None, "at": change.changed_at.isoformat()}
+            for change in subscriber.status_changes.order_by("changed_at", "id")
+        ],
+        "pending_changes": [
+            {"data": change.data, "at": change.created_at.isoformat()}
+            for change in subscriber.pending_changes.order_by("created_at")
+        ],
         "feedback": [
             {"paper": fb.paper.title, "url": fb.paper.link, "signal": fb.get_signal_display(), "at": fb.created_at.isoformat()}
             for fb in subscriber.feedback.select_related("paper").order_by("created_at")
