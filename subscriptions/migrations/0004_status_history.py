@@ -85,9 +85,10 @@ def backfill(apps, schema_editor):
             steps.append(("unsubscribed", sub.unsubscribed_at))
         if steps[-1][0] != sub.status:
             steps.append((sub.status, max(sub.updated_at, steps[-1][1])))
-        previous = ""
+        previous, last = "", steps[0][1]
         for status, at in steps:
-            rows.append(Change(subscriber_id=sub.pk, status=status, previous_status=previous, changed_at=at))
+            last = max(at, last)  # in order, even where hand-edited dates are not
+            rows.append(Change(subscriber_id=sub.pk, status=status, previous_status=previous, changed_at=last))
             previous = status
     Change.objects.bulk_create(rows, batch_size=1000)
 

@@ -63,3 +63,29 @@ def test_deleting_my_data_deletes_my_history():
     services.subscriber_delete(subscriber=reader)
 
     assert not SubscriberStatusChange.objects.exists()
+
+
+def test_the_migration_rebuilds_a_history_from_the_dated_fields():
+    import importlib
+    from datetime import timedelta
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    migration = importlib.import_module("subscriptions.migrations.0004_status_history")
+    now = timezone.now()
+    gone = SubscriberFactory(status=Subscriber.Status.UNSUBSCRIBED)
+    Subscriber.objects.filter(pk=gone.pk).update(
+        created_at=now - timedelta(days=3), confirmed_at=now - timedelta(days=2), unsubscribed_at=now - timedelta(days=1)
+    )
+    waiting = SubscriberFactory(status=Subscriber.Status.PENDING, confirmed_at=None)
+    bounced = SubscriberFactory(status=Subscriber.Status.BOUNCED)
+    SubscriberStatusChange.objects.all().delete()
+
+    migration.backfill(apps, None)
+
+    assert _steps(gone) == [("", "pending"), ("pending", "active"), ("active", "unsubscribed")]
+    assert _steps(waiting) == [("", "pending")]
+    assert _steps(bounced) == [("", "pending"), ("pending", "active"), ("active", "bounced")]
+    days = [c.changed_at for c in SubscriberStatusChange.objects.filter(subscriber=gone).order_by("id")]
+    assert days == [now - timedelta(days=3), now - timedelta(days=2), now - timedelta(days=1)]
