@@ -57,13 +57,14 @@ def pending_changes_purge(*, now=None) -> tuple[int, int]:
     pending goes too: we keep no list of people who did not say yes.
     """
     cutoff = (now or timezone.now()) - timedelta(seconds=MAX_AGE["confirm"])
-    changes, _ = PendingChange.objects.filter(created_at__lt=cutoff).delete()
-    addresses, _ = (
+    _, changes = PendingChange.objects.filter(created_at__lt=cutoff).delete()
+    _, addresses = (
         Subscriber.objects.filter(status=Subscriber.Status.PENDING, confirmed_at__isnull=True, created_at__lt=cutoff)
         .exclude(pending_changes__isnull=False)
         .delete()
     )
-    return changes, addresses
+    # delete() also counts the rows that cascade (profile, status history): count ours only.
+    return changes.get(PendingChange._meta.label, 0), addresses.get(Subscriber._meta.label, 0)
 
 
 def subscriber_may_get_confirmation(*, subscriber: Subscriber) -> bool:
