@@ -28,4 +28,9 @@ app.conf.beat_schedule = {
         "task": "digest.tasks.send_pending",
         "schedule": crontab(minute="*/10"),
     },
+    # Confirm links expire after three days; their pending sign-ups are then useless.
+    "purge-expired-sign-ups": {
+        "task": "subscriptions.tasks.purge_expired_pending_changes",
+        "schedule": crontab(minute=40, hour=3),
+    },
 }

@@ -130,6 +130,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
+# WhiteNoise warns at every start when STATIC_ROOT does not exist; it stays
+# empty until collectstatic runs (embedded mode serves through the finders).
+try:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:  # a read-only image: collectstatic made it at build time, or nothing to serve
+    pass
 
 # --- Security --------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", PRODUCTION)
@@ -138,6 +144,18 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Rate limits -------------------------------------------------------------
+# https://django-ratelimit.readthedocs.io/en/stable/settings.html
+# Sign-up and confirmation emails are limited per client address (config/client_ip.py).
+# REMOTE_ADDR is right when clients connect straight to gunicorn. Behind a reverse
+# proxy it is the proxy's address, so every visitor would share one limit: name the
+# header the proxy sets instead, HTTP_X_REAL_IP (nginx) or HTTP_X_FORWARDED_FOR with
+# RATELIMIT_TRUSTED_PROXIES = how many proxies of ours append to it. Never name a
+# header that no proxy of ours overwrites: clients can send any.
+CLIENT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
+CLIENT_IP_TRUSTED_PROXIES = env_int("RATELIMIT_TRUSTED_PROXIES", 1)
+RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
 
 # --- Celery ----------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
@@ -246,16 +264,20 @@ SOURCES_ARXIV_MAX_RESULTS = env_int("SOURCES_ARXIV_MAX_RESULTS", 1000)
 SOURCES_USER_AGENT = env_str("SOURCES_USER_AGENT", f"PaperDigest/1.0 (+{SITE_URL})")
 
 # --- Logging -----------------------------------------------------------------
+# bm25s calls setLevel(DEBUG) on its logger when it is imported, which happens
+# lazily, after this configuration was applied, so a level here would be undone.
+# A filter on the logger survives that (config/logging.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"warnings_and_up": {"()": "config.logging.MinLevelFilter", "level": "WARNING"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
     "loggers": {
         "digest": {"level": env_str("LOG_LEVEL", "INFO")},
         "subscriptions": {"level": env_str("LOG_LEVEL", "INFO")},
-        "bm25s": {"level": "WARNING"},
+        "bm25s": {"level": "WARNING", "filters": ["warnings_and_up"]},
     },
 }
 

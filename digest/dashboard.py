@@ -14,11 +14,10 @@ from django.utils import timezone
 
 from digest.charts import Chart, Series, bar_chart, line_chart, stacked_bar_chart
 from digest.models import DailyRun, Digest, DigestItem, IngestRun, Paper
-from subscriptions.models import Feedback, Subscriber
+from subscriptions.models import Feedback, Subscriber, SubscriberStatusChange
 
 DEFAULT_DAYS = 30
-# The subscriber timeline is one filtered COUNT per day and line; past a quarter
-# the query grows wide and the chart unreadable.
+# Past a quarter the daily charts grow unreadable.
 MAX_DAYS = 90
 TOP_PAPERS = 10
 # Histogram buckets per 1.0 of score: 0.1 wide.
@@ -70,23 +69,35 @@ def subscribers_by_status() -> dict[str, int]:
 
 
 def subscribers_over_time(window: Window) -> dict[str, list[int]]:
-    """Subscribers at the end of each day, from their dated transitions, in one query.
+    """Subscribers in each status at the end of each day, replayed from the status history.
 
-    Only sign-up, confirmation and unsubscribe are dated on the row, so "subscribed"
-    includes those paused or bounced since; subscribers_by_status() has today's split.
+    One query groups every change up to the window's last day by (day, from, to);
+    each change moves one subscriber from its previous status to the new one.
+    Subscribers deleted since (their data really deleted) take their history with them.
     """
-    aggregates = {}
-    for i, day in enumerate(window.dates):
-        still_subscribed = Q(unsubscribed_at__isnull=True) | Q(unsubscribed_at__date__gt=day)
-        not_confirmed_yet = Q(confirmed_at__isnull=True) | Q(confirmed_at__date__gt=day)
-        aggregates[f"p{i}"] = Count("id", filter=Q(created_at__date__lte=day) & not_confirmed_yet & still_subscribed)
-        aggregates[f"s{i}"] = Count("id", filter=Q(confirmed_at__date__lte=day) & still_subscribed)
-        aggregates[f"u{i}"] = Count("id", filter=Q(unsubscribed_at__date__lte=day))
-    row = Subscriber.objects.aggregate(**aggregates)
-    return {
-        name: [row[f"{key}{i}"] for i in range(window.days)]
-        for name, key in (("pending", "p"), ("subscribed", "s"), ("unsubscribed", "u"))
-    }
+    changes = (
+        SubscriberStatusChange.objects.filter(changed_at__date__lte=window.until)
+        .annotate(day=TruncDate("changed_at"))
+        .values_list("day", "previous_status", "status")
+        .annotate(n=Count("id"))
+        .order_by("day")
+    )
+    totals = {status.value: 0 for status in Subscriber.Status}
+    series: dict[str, list[int]] = {status.value: [] for status in Subscriber.Status}
+    dates = iter(window.dates)
+    current = next(dates)
+    for day, previous, status, n in changes:
+        while day > current:
+            for name, count in totals.items():
+                series[name].append(count)
+            current = next(dates)
+        if previous:
+            totals[previous] -= n
+        totals[status] += n
+    for _ in range(window.days - len(series[Subscriber.Status.PENDING])):
+        for name, count in totals.items():
+            series[name].append(count)
+    return series
 
 
 # --- Digests -----------------------------------------------------------------

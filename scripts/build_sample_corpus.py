@@ -20,7 +20,8 @@ from digest.sources.records import title_key  # noqa: E402
 OUT = Path(__file__).resolve().parent.parent / "digest" / "data" / "sample_papers.jsonl"
 
 
-def main(paths: list[str]) -> None:
+def build(paths: list[str]) -> list[dict]:
+    """The corpus rows, in file order; each error is printed to stderr."""
     seen: dict[str, dict] = {}
     for path in sorted(paths):
         records, errors = parse_page_text(Path(path).read_text(encoding="utf-8"), announced_on=date.today())
@@ -38,10 +39,15 @@ def main(paths: list[str]) -> None:
                 "upvotes": record.upvotes,
                 "page": Path(path).name,
             }
+    return list(seen.values())
+
+
+def main(paths: list[str]) -> None:
+    rows = build(paths)
     with OUT.open("w", encoding="utf-8") as handle:
-        for obj in seen.values():
+        for obj in rows:
             handle.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    print(f"{len(seen)} papers -> {OUT}")
+    print(f"{len(rows)} papers -> {OUT}")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,34 @@
 """Admin for subscribers, their topic profiles and their feedback."""
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.urls import reverse
 from django.utils.html import format_html
 
-from subscriptions.models import Feedback, Subscriber, TopicProfile
+from subscriptions.models import Feedback, PendingChange, Subscriber, SubscriberStatusChange, TopicProfile
+from subscriptions.tokens import MAX_AGE
 
 
 class TopicProfileInline(admin.StackedInline):
     model = TopicProfile
     can_delete = False
     readonly_fields = ("updated_at",)
+
+
+class StatusChangeInline(admin.TabularInline):
+    """The subscriber's status history; the database writes it, so nobody edits it here."""
+
+    model = SubscriberStatusChange
+    fields = ("changed_at", "previous_status", "status")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("-changed_at", "-id")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Subscriber)
@@ -22,7 +40,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     search_fields = ("email",)
     date_hierarchy = "created_at"
     readonly_fields = ("created_at", "updated_at", "confirmed_at", "unsubscribed_at")
-    inlines = (TopicProfileInline,)
+    inlines = (TopicProfileInline, StatusChangeInline)
     actions = ("pause",)
 
     @admin.display(description="")
@@ -62,3 +80,45 @@ class FeedbackAdmin(admin.ModelAdmin):
     list_select_related = ("subscriber", "paper")
     raw_id_fields = ("subscriber", "paper")
     date_hierarchy = "created_at"
+
+
+@admin.register(SubscriberStatusChange)
+class SubscriberStatusChangeAdmin(admin.ModelAdmin):
+    list_display = ("changed_at", "subscriber", "previous_status", "status")
+    list_filter = ("status", "previous_status", "changed_at")
+    search_fields = ("subscriber__email",)
+    list_select_related = ("subscriber",)
+    date_hierarchy = "changed_at"
+
+    # Written by a database trigger (migration 0004): an edited history would lie.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PendingChange)
+class PendingChangeAdmin(admin.ModelAdmin):
+    """Sign-ups waiting for their confirm link; the nightly purge removes expired ones."""
+
+    list_display = ("subscriber", "created_at", "expired", "interests_short")
+    list_filter = ("created_at",)
+    search_fields = ("subscriber__email",)
+    list_select_related = ("subscriber",)
+    raw_id_fields = ("subscriber",)
+    readonly_fields = ("subscriber", "data", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(boolean=True)
+    def expired(self, change):
+        return change.created_at < timezone.now() - timedelta(seconds=MAX_AGE["confirm"])
+
+    @admin.display(description="interests")
+    def interests_short(self, change):
+        return str(change.data.get("interests", ""))[:100]

@@ -126,3 +126,25 @@ class PendingChange(models.Model):
 
     def __str__(self):
         return f"Pending change {self.pk} of {self.subscriber_id}"
+
+
+class SubscriberStatusChange(models.Model):
+    """One row per change of a subscriber's status, for the operators' history chart.
+
+    Written by the database (triggers in migration 0004), not by Python: status
+    changes come from services, admin actions and the bounce handler, mostly as
+    conditional queryset.update() calls that send no signal, and a trigger sees
+    every one of them. Rows go with their subscriber when it is deleted.
+    """
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=20, choices=Subscriber.Status.choices)
+    # "" for the row written when the subscriber was created.
+    previous_status = models.CharField(max_length=20, choices=Subscriber.Status.choices, blank=True)
+    changed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ("changed_at", "id")
+
+    def __str__(self):
+        return f"{self.subscriber_id}: {self.previous_status or 'new'} -> {self.status}"

@@ -101,6 +101,25 @@ def subscriber_signup(*, email: str, data: dict) -> PendingChange:
     return change
 
 
+@transaction.atomic
+def pending_changes_purge(*, now=None) -> tuple[int, int]:
+    """Forget sign-ups whose confirm link has expired; return (changes, addresses) deleted.
+
+    An expired link can never apply its change, so the row only keeps someone's
+    text for nothing. An address that was never confirmed and has nothing left
+    pending goes too: we keep no list of people who did not say yes.
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=MAX_AGE["confirm"])
+    _, changes = PendingChange.objects.filter(created_at__lt=cutoff).delete()
+    _, addresses = (
+        Subscriber.objects.filter(status=Subscriber.Status.PENDING, confirmed_at__isnull=True, created_at__lt=cutoff)
+        .exclude(pending_changes__isnull=False)
+        .delete()
+    )
+    # delete() also counts the rows that cascade (profile, status history): count ours only.
+    return changes.get(PendingChange._meta.label, 0), addresses.get(Subscriber._meta.label, 0)
+
+
 def subscriber_may_get_confirmation(*, subscriber: Subscriber) -> bool:
     since = timezone.now() - timedelta(hours=1)
     return subscriber.pending_changes.filter(created_at__gte=since).count() <= CONFIRMATIONS_PER_HOUR
@@ -171,6 +190,14 @@ def subscriber_export(*, subscriber: Subscriber) -> dict:
         "confirmed_at": subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else None,
         "unsubscribed_at": subscriber.unsubscribed_at.isoformat() if subscriber.unsubscribed_at else None,
         "profile": {name: getattr(profile, name) for name in PROFILE_FIELDS} if profile else None,
+        "status_history": [
+            {"status": change.status, "previous_status": change.previous_status or None, "at": change.changed_at.isoformat()}
+            for change in subscriber.status_changes.order_by("changed_at", "id")
+        ],
+        "pending_changes": [
+            {"data": change.data, "at": change.created_at.isoformat()}
+            for change in subscriber.pending_changes.order_by("created_at")
+        ],
         "feedback": [
             {"paper": fb.paper.title, "url": fb.paper.link, "signal": fb.get_signal_display(), "at": fb.created_at.isoformat()}
             for fb in subscriber.feedback.select_related("paper").order_by("created_at")

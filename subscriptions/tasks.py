@@ -32,3 +32,11 @@ def send_confirmation(self, subscriber_id: int, change_id: int) -> bool:
             logger.warning("confirmation for pending change %s not sent: %r", change_id, exc)
             return False
         raise self.retry(exc=exc, countdown=RETRY_SECONDS * (self.request.retries + 1)) from exc
+
+
+@shared_task
+def purge_expired_pending_changes() -> list[int]:
+    """Daily: delete sign-ups whose confirm link expired (and never-confirmed addresses left with none)."""
+    from subscriptions import services
+
+    return list(services.pending_changes_purge())

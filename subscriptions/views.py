@@ -1,4 +1,6 @@
+import functools
 import json
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -22,6 +24,29 @@ PREVIEW_SIZE = 5
 
 def _bad_link(request: HttpRequest) -> HttpResponse:
     return render(request, "subscriptions/bad_link.html", status=400)
+
+
+def with_token(purpose: str) -> Callable:
+    """Read the URL's signed `token` for `purpose` before the view runs.
+
+    The view is called as view(request, token=..., subscriber=..., data=...).
+    A forged, expired, used or wrong-purpose token, or a view raising BadToken
+    for a payload that names nothing (a deleted paper, a used pending change),
+    gets the same bad-link page: no view can tell an attacker which it was.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+            try:
+                subscriber, data = read_token(token, purpose)
+                return view(request, token=token, subscriber=subscriber, data=data)
+            except BadToken:
+                return _bad_link(request)
+
+        return wrapper
+
+    return decorator
 
 
 def _rate_limited(request: HttpRequest) -> HttpResponse:
@@ -71,12 +96,12 @@ def preview(request: HttpRequest) -> JsonResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def confirm(request: HttpRequest, token: str) -> HttpResponse:
+@with_token("confirm")
+def confirm(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
     try:
-        subscriber, data = read_token(token, "confirm")
         change = PendingChange.objects.get(pk=data["c"], subscriber=subscriber)
-    except (BadToken, PendingChange.DoesNotExist, KeyError, TypeError, ValueError):
-        return _bad_link(request)
+    except (PendingChange.DoesNotExist, KeyError, TypeError, ValueError):
+        raise BadToken() from None
     if request.method == "POST":
         subscriber = services.subscriber_confirm(subscriber=subscriber, change=change)
         return render(request, "subscriptions/confirmed.html", {"subscriber": subscriber})
@@ -87,11 +112,8 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 # RFC 8058 one-click unsubscribe POSTs come from mail providers, without our CSRF cookie.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        subscriber, _ = read_token(token, "unsubscribe")
-    except BadToken:
-        return _bad_link(request)
+@with_token("unsubscribe")
+def unsubscribe(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
     if request.method == "POST":
         services.subscriber_unsubscribe(subscriber=subscriber)
         subscriber.refresh_from_db()
@@ -101,11 +123,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
-def resubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        subscriber, _ = read_token(token, "unsubscribe")
-    except BadToken:
-        return _bad_link(request)
+@with_token("unsubscribe")
+def resubscribe(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
     if not services.subscriber_resubscribe(subscriber=subscriber) and subscriber.confirmed_at is None:
         # Never confirmed: only the sign-up form (and its email) can start a subscription.
         return redirect("signup")
@@ -113,8 +132,7 @@ def resubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "subscriptions/resubscribed.html", {"subscriber": subscriber})
 
 
-def _feedback_target(token: str) -> tuple[Subscriber, Paper, int]:
-    subscriber, data = read_token(token, "feedback")
+def _feedback_target(data: dict) -> tuple[Paper, int]:
     try:
         paper = Paper.objects.get(pk=data["p"])
         signal = int(data["v"])
@@ -122,25 +140,21 @@ def _feedback_target(token: str) -> tuple[Subscriber, Paper, int]:
         raise BadToken() from None
     if signal not in (1, -1):
         raise BadToken()
-    return subscriber, paper, signal
+    return paper, signal
 
 
 @require_GET
-def feedback(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        subscriber, paper, signal = _feedback_target(token)
-    except BadToken:
-        return _bad_link(request)
+@with_token("feedback")
+def feedback(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
+    paper, signal = _feedback_target(data)
     services.feedback_record(subscriber=subscriber, paper_id=paper.pk, signal=signal)
     return render(request, "subscriptions/feedback_thanks.html", {"paper": paper, "signal": signal, "token": token})
 
 
 @require_POST
-def feedback_undo(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        subscriber, paper, _ = _feedback_target(token)
-    except BadToken:
-        return _bad_link(request)
+@with_token("feedback")
+def feedback_undo(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
+    paper, _ = _feedback_target(data)
     services.feedback_undo(subscriber=subscriber, paper_id=paper.pk)
     return render(request, "subscriptions/feedback_undone.html", {"paper": paper})
 
@@ -158,11 +172,8 @@ def _preferences_page(request, subscriber, token, *, form=None, delete_form=None
 
 
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        subscriber, _ = read_token(token, "preferences")
-    except BadToken:
-        return _bad_link(request)
+@with_token("preferences")
+def preferences(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
     if request.method == "POST":
         form = PreferencesForm(request.POST)
         if not form.is_valid():
@@ -173,11 +184,8 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
-def pause(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        subscriber, _ = read_token(token, "preferences")
-    except BadToken:
-        return _bad_link(request)
+@with_token("preferences")
+def pause(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
     if request.POST.get("action") == "resume":
         services.subscriber_resume(subscriber=subscriber)
     else:
@@ -186,11 +194,8 @@ def pause(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-def export(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        subscriber, _ = read_token(token, "preferences")
-    except BadToken:
-        return _bad_link(request)
+@with_token("preferences")
+def export(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
     body = json.dumps(services.subscriber_export(subscriber=subscriber), indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="paper-digest-data.json"'
@@ -199,11 +204,8 @@ def export(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
-def delete(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        subscriber, _ = read_token(token, "preferences")
-    except BadToken:
-        return _bad_link(request)
+@with_token("preferences")
+def delete(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
     delete_form = DeleteForm(request.POST)
     if not delete_form.is_valid():
         return _preferences_page(request, subscriber, token, delete_form=delete_form, status=400)

@@ -12,6 +12,7 @@ from tests.smtp import SMTPServer
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = "/usr/bin/chromium"
 SAMPLE = Path(settings.BASE_DIR) / "digest" / "data" / "sample_papers.jsonl"
 
 
@@ -67,9 +68,45 @@ def celery_worker_on_redis(settings):
     queue = f"test-{uuid.uuid4().hex[:8]}"
     saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url", "task_default_queue")}
     app.conf.update(task_always_eager=False, broker_url=broker, task_default_queue=queue)
+    _forget_routes(app)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
         with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30):
             yield app
     finally:
         app.conf.update(saved)
+        _forget_routes(app)
+
+
+def _forget_routes(app) -> None:
+    """Celery caches the default queue and routes on first publish; each worker test has its own queue.
+
+    Without this, every test after the first publishes to the first test's queue,
+    which no worker consumes any more.
+    """
+    for name in ("queues", "default_queue", "default_exchange", "router"):
+        app.amqp.__dict__.pop(name, None)
+    app.amqp._rtable = None
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium, headless, driven by Playwright's sync API."""
+    require_service(Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}")
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    )
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+        # While Playwright's event loop runs in this thread, Django keeps this
+        # thread's connections in a context-local store (asgiref Local), apart
+        # from the ones it closes at teardown; close them now, or the session
+        # ends with the test database "being accessed by other users".
+        connections.close_all()
+        playwright.stop()

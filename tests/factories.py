@@ -27,6 +27,9 @@ class PaperFactory(factory.django.DjangoModelFactory):
 class SubscriberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Subscriber
+        # The profile is created by its own factory with this subscriber as its
+        # foreign key; nothing on the subscriber changes, so no second save.
+        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"reader{n}@example.org")
     status = Subscriber.Status.ACTIVE

@@ -115,16 +115,95 @@ def strip_unsafe(text: str) -> str:
     return _UNSAFE.sub("", text or "")
 
 
+# --- LaTeX -------------------------------------------------------------------
+# arXiv titles and abstracts are written in LaTeX: "$\ln\ln T$", "\textbf{adaptability}",
+# "{\deg}C", "``deep''", "{\it determinism}". Digests and pages show plain text, so the
+# common markup becomes the characters it stands for. Anything not recognised is
+# left as written (a reader can still make sense of "\mathfrak{g}"), never dropped.
+_LATEX_SYMBOLS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+    "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "φ", "varphi": "φ",
+    "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ",
+    "Pi": "Π", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+    "deg": "°", "times": "×", "cdot": "·", "pm": "±", "mp": "∓", "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥",
+    "neq": "≠", "ne": "≠", "approx": "≈", "sim": "∼", "simeq": "≃", "equiv": "≡", "propto": "∝", "infty": "∞",
+    "to": "→", "rightarrow": "→", "leftarrow": "←", "Rightarrow": "⇒", "leftrightarrow": "↔", "mapsto": "↦",
+    "ell": "ℓ", "partial": "∂", "nabla": "∇", "sum": "∑", "prod": "∏", "int": "∫", "in": "∈", "notin": "∉",
+    "subset": "⊂", "subseteq": "⊆", "cup": "∪", "cap": "∩", "forall": "∀", "exists": "∃", "emptyset": "∅",
+    "ldots": "…", "dots": "…", "cdots": "⋯", "circ": "∘", "langle": "⟨", "rangle": "⟩", "|": "‖",
+    "log": "log", "ln": "ln", "exp": "exp", "max": "max", "min": "min", "arg": "arg", "sin": "sin", "cos": "cos",
+    "lim": "lim", "det": "det", "Pr": "Pr", "eg": "e.g.", "ie": "i.e.", "etal": "et al.", "LaTeX": "LaTeX",
+    "TeX": "TeX", "%": "%", "&": "&", "_": "_", "#": "#", "{": "{", "}": "}",
+    ",": " ", ";": " ", ":": " ", "!": "", " ": " ", "quad": " ", "qquad": " ",
+}
+_LATEX_ACCENTS = {
+    "'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
+    "c": "\u0327", "H": "\u030b", "u": "\u0306", "v": "\u030c", "k": "\u0328",
+}
+# Operator names run into what follows once the backslash is gone ("\ln\ln T").
+_LATEX_OPERATORS = {"log", "ln", "exp", "max", "min", "arg", "sin", "cos", "lim", "det", "Pr"}
+_LATEX_TEXT_COMMAND = re.compile(
+    r"\\(?:textbf|textit|textsl|emph|texttt|textsf|textrm|textsc|textnormal|underline|text|mbox|url|"
+    r"mathrm|mathbf|mathit|mathsf|mathtt|mathcal|mathbb|mathnormal|boldsymbol|operatorname)\s*\{([^{}]*)\}"
+)
+_LATEX_FONT_SWITCH = re.compile(r"\{\\(?:em|bf|it|sl|sc|tt|rm|sf)\s+([^{}]*)\}")
+_LATEX_SQRT = re.compile(r"\\sqrt\s*\{([^{}]*)\}")
+_LATEX_ACCENT = re.compile(r"\\([\'`^\"~=]|[cHuvk](?=[\s{]))\s*\{?([A-Za-z])\}?")
+_LATEX_SYMBOL = re.compile(
+    r"\\("
+    + "|".join(re.escape(name) for name in sorted(_LATEX_SYMBOLS, key=len, reverse=True) if name.isalpha())
+    + r")(?![A-Za-z])|\\([^A-Za-z\s])"
+)
+_LATEX_DOLLAR = "\x00dollar\x00"  # an escaped "\$" while math delimiters are removed
+# Math hugs its delimiters ("$x^2$"); "$5 and $10" is money, not math.
+_LATEX_MATH = re.compile(r"\$\$?(?!\s)([^$]+?)(?<!\s)\$?\$")
+_LATEX_PAREN_MATH = re.compile(r"\\\(\s*(.+?)\s*\\\)|\\\[\s*(.+?)\s*\\\]", re.DOTALL)
+_LATEX_GROUP = re.compile(r"(?<![A-Za-z])\{([^{}\s\\]{1,4})\}")  # "{Λ}", "^{2}": braces that only group
+_LATEX_QUOTES = re.compile(r"``(.+?)(?:''|\")", re.DOTALL)
+_LATEX_UNKNOWN = re.compile(r"\\([A-Za-z]+)(?![A-Za-z{])")
+
+
+def _latex_symbol(match: re.Match) -> str:
+    name = match.group(1) or match.group(2)
+    if name not in _LATEX_SYMBOLS:  # "\\" or "\@": not ours to read
+        return match.group(0)
+    following = match.string[match.end() : match.end() + 1]
+    if name in _LATEX_OPERATORS and (following.isalnum() or following == "\\"):
+        return _LATEX_SYMBOLS[name] + " "
+    return _LATEX_SYMBOLS[name]
+
+
+def readable_latex(text: str) -> str:
+    """Common LaTeX markup to the plain characters it stands for; idempotent on plain text."""
+    if "\\" not in text and "$" not in text and "``" not in text:
+        return text
+    text = text.replace("\\$", _LATEX_DOLLAR)
+    text = _LATEX_MATH.sub(lambda m: m.group(1), text)
+    text = _LATEX_PAREN_MATH.sub(lambda m: m.group(1) or m.group(2), text)
+    for _ in range(3):  # nested markup, innermost first: \textbf{\emph{x}}
+        text = _LATEX_TEXT_COMMAND.sub(lambda m: m.group(1), text)
+        text = _LATEX_FONT_SWITCH.sub(lambda m: m.group(1), text)
+    text = _LATEX_SQRT.sub(lambda m: "√" + (m.group(1) if len(m.group(1)) == 1 else f"({m.group(1)})"), text)
+    text = _LATEX_ACCENT.sub(lambda m: m.group(2) + _LATEX_ACCENTS[m.group(1).strip()], text)
+    text = _LATEX_SYMBOL.sub(_latex_symbol, text)
+    text = _LATEX_GROUP.sub(lambda m: m.group(1), text)
+    text = _LATEX_QUOTES.sub(lambda m: f"“{m.group(1)}”", text)
+    # A macro of the author's own ("\overfeat network"): its name reads better than its backslash.
+    text = _LATEX_UNKNOWN.sub(lambda m: m.group(1), text)
+    return unicodedata.normalize("NFC", text.replace(_LATEX_DOLLAR, "$"))
+
+
 # Entities are decoded exactly once, by the format's own decoder (the XML parser,
 # json.loads): unescaping again here would turn an abstract's literal "&lt;" into "<".
 def clean_text(text: str) -> str:
-    """Normalise Unicode, drop control characters, collapse whitespace."""
-    return collapse_whitespace(unicodedata.normalize("NFC", strip_unsafe(text)))
+    """Normalise Unicode, drop control characters, make LaTeX readable, collapse whitespace."""
+    return collapse_whitespace(readable_latex(unicodedata.normalize("NFC", strip_unsafe(text))))
 
 
 def clean_abstract(text: str) -> str:
     """Like clean_text, but keep paragraph breaks as a blank line."""
-    text = unicodedata.normalize("NFC", strip_unsafe(text)).strip()
+    text = readable_latex(unicodedata.normalize("NFC", strip_unsafe(text))).strip()
     paragraphs = _PARAGRAPH_BREAK.split(text)
     return "\n\n".join(p for p in (collapse_whitespace(p) for p in paragraphs) if p)
 

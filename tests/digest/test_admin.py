@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from digest import embedding, tasks
 from digest.models import Digest, IngestRun, PaperEmbedding
-from subscriptions.models import Subscriber
+from subscriptions.models import PendingChange, Subscriber
 from tests.factories import (
     DailyRunFactory,
     DigestFactory,
@@ -40,6 +40,7 @@ def messages_of(response) -> list[str]:
     [
         "digest_paper", "digest_paperembedding", "digest_ingestrun", "digest_dailyrun", "digest_digest",
         "digest_digestitem", "subscriptions_subscriber", "subscriptions_topicprofile", "subscriptions_feedback",
+        "subscriptions_pendingchange", "subscriptions_subscriberstatuschange",
     ],
 )
 def test_it_lists_searches_and_filters_every_model(admin_client, model):
@@ -48,10 +49,31 @@ def test_it_lists_searches_and_filters_every_model(admin_client, model):
     IngestRunFactory()
     DailyRunFactory()
     PaperEmbedding.objects.create(paper=item.paper, model_name="m", dim=1, vector=b"\0\0\0\0")
+    PendingChange.objects.create(subscriber=item.digest.subscriber, data={"interests": "x"})
     url = reverse(f"admin:{model}_changelist")
 
     assert admin_client.get(url).status_code == 200
     assert admin_client.get(url, {"q": "example"}).status_code == 200
+
+
+def test_every_model_has_an_admin():
+    from django.apps import apps
+    from django.contrib.admin import site
+
+    models = [m for name in ("digest", "subscriptions") for m in apps.get_app_config(name).get_models()]
+    assert [m.__name__ for m in models if m not in site._registry] == []
+
+
+def test_it_shows_a_subscribers_status_history_read_only(admin_client):
+    subscriber = SubscriberFactory()
+    Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.PAUSED)
+
+    page = admin_client.get(reverse("admin:subscriptions_subscriber_change", args=[subscriber.pk])).content.decode()
+
+    assert "Status changes" in page or "status changes" in page
+    history = reverse("admin:subscriptions_subscriberstatuschange_changelist")
+    assert admin_client.get(history, {"status__exact": "paused"}).status_code == 200
+    assert admin_client.get(reverse("admin:subscriptions_subscriberstatuschange_add")).status_code == 403
 
 
 def test_it_opens_a_digest_with_its_items_inline(admin_client):

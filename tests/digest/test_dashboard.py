@@ -4,7 +4,7 @@ import pytest
 
 from digest import dashboard
 from digest.models import DailyRun, Digest, IngestRun
-from subscriptions.models import Feedback, Subscriber
+from subscriptions.models import Feedback, Subscriber, SubscriberStatusChange
 from tests.factories import (
     DailyRunFactory,
     DigestFactory,
@@ -43,19 +43,41 @@ def test_it_counts_subscribers_by_current_status_including_zeros():
     assert counts["Active"] == 2 and counts["Paused"] == 1 and counts["Bounced"] == 0
 
 
-def test_it_replays_sign_ups_confirmations_and_unsubscribes_per_day():
-    early = SubscriberFactory(status=Subscriber.Status.UNSUBSCRIBED)
-    late = SubscriberFactory(status=Subscriber.Status.PENDING, confirmed_at=None)
-    Subscriber.objects.filter(pk=early.pk).update(
-        created_at=at(TODAY - timedelta(days=2)),
-        confirmed_at=at(TODAY - timedelta(days=1)),
-        unsubscribed_at=at(TODAY),
-    )
-    Subscriber.objects.filter(pk=late.pk).update(created_at=at(TODAY))
+def _history(subscriber, *steps):
+    """Give `subscriber` a dated status history (the trigger dated the real one today)."""
+    SubscriberStatusChange.objects.filter(subscriber=subscriber).delete()
+    previous = ""
+    for status, when in steps:
+        SubscriberStatusChange.objects.create(subscriber=subscriber, status=status, previous_status=previous, changed_at=when)
+        previous = status
+
+
+def test_it_replays_every_status_change_per_day():
+    early, late, paused, bounced = SubscriberFactory.create_batch(4)
+    _history(early, ("pending", at(TODAY - timedelta(days=2))), ("active", at(TODAY - timedelta(days=1))),
+             ("unsubscribed", at(TODAY)))
+    _history(late, ("pending", at(TODAY)))
+    _history(paused, ("active", at(TODAY - timedelta(days=30))), ("paused", at(TODAY - timedelta(days=1))))
+    _history(bounced, ("active", at(TODAY - timedelta(days=9))), ("bounced", at(TODAY + timedelta(days=1))))
 
     series = dashboard.subscribers_over_time(window(3))
 
-    assert series == {"pending": [1, 0, 1], "subscribed": [0, 1, 0], "unsubscribed": [0, 0, 1]}
+    assert series == {
+        "pending": [1, 0, 1],
+        "active": [2, 2, 1],
+        "paused": [0, 1, 1],
+        "unsubscribed": [0, 0, 1],
+        "bounced": [0, 0, 0],  # bounced tomorrow: not yet
+    }
+
+
+def test_its_history_is_the_one_the_database_records():
+    reader = SubscriberFactory()
+    Subscriber.objects.filter(pk=reader.pk).update(status=Subscriber.Status.BOUNCED)
+
+    series = dashboard.subscribers_over_time(dashboard.window_for(days=1))
+
+    assert (series["active"], series["bounced"]) == ([0], [1])
 
 
 def test_it_counts_digests_per_day_by_outcome():

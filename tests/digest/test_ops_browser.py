@@ -8,7 +8,6 @@ docs/screenshots/ holds copies of them for the README.
 
 import random
 from datetime import datetime, timedelta, timezone as dt_timezone
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -18,7 +17,7 @@ from django.utils import timezone
 from digest.ingest import records_upsert
 from digest.models import DailyRun, Digest, DigestItem, IngestRun, Paper
 from digest.sources.jsonfile import parse_json_papers
-from subscriptions.models import Feedback, Subscriber
+from subscriptions.models import Feedback, Subscriber, SubscriberStatusChange
 from tests.factories import (
     DailyRunFactory,
     DigestFactory,
@@ -30,7 +29,6 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = settings.BASE_DIR / "test-artifacts"
 HISTORY_DAYS = 14
 PASSWORD = "correct horse battery staple"
@@ -46,24 +44,6 @@ READERS = [
     ("gus@example.org", {"Video generation": ("video",), "3D vision": ("3d", "nerf", "gaussian")}),
     ("hana@example.org", {"Speech and audio": ("speech", "audio"), "Multilingual NLP": ("multilingual", "translation")}),
 ]
-
-
-pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -102,9 +82,29 @@ def history():
                 created_at=_at(days[0]), confirmed_at=_at(days[0], 13), unsubscribed_at=_at(day, 15)
             )
     Subscriber.objects.filter(email="hana@example.org").update(status=Subscriber.Status.PAUSED)
+    _date_status_history(paused_on=_at(days[-3], 10))
     for day in days:
         _edition(day, readers, rng, failed_run=(day == days[-4]))
     return {"today": today, "days": days}
+
+
+def _date_status_history(*, paused_on):
+    """The trigger dated every status change today; date them as the backdated rows say."""
+    SubscriberStatusChange.objects.all().delete()
+    rows = []
+    for sub in Subscriber.objects.order_by("pk"):
+        steps = [("pending", sub.created_at)]
+        if sub.confirmed_at:
+            steps.append(("active", sub.confirmed_at))
+        if sub.unsubscribed_at:
+            steps.append(("unsubscribed", sub.unsubscribed_at))
+        if sub.status == Subscriber.Status.PAUSED:
+            steps.append(("paused", paused_on))
+        previous = ""
+        for status, when in steps:
+            rows.append(SubscriberStatusChange(subscriber=sub, status=status, previous_status=previous, changed_at=when))
+            previous = status
+    SubscriberStatusChange.objects.bulk_create(rows)
 
 
 def _ingest_sample_corpus(days):
@@ -208,6 +208,14 @@ def test_it_shows_the_dashboard_figures_of_the_database(page, live_server, staff
         row = table.locator("tbody tr", has=page.locator(f'th:text-is("{day:%m-%d}")'))
         cells = row.locator("th, td").all_text_contents()
         assert int(cells[sent_column]) == Digest.objects.filter(edition_date=day, status="sent").count()
+
+    # The subscribers chart's last day is today's exact split by status.
+    table = page.locator('table[data-chart="subscribers-over-time"]')
+    headers = [h.strip() for h in table.locator("thead th").all_text_contents()]
+    last = table.locator("tbody tr").last.locator("th, td").all_text_contents()
+    assert last[0] == f"{today:%m-%d}"
+    for status in Subscriber.Status:
+        assert int(last[headers.index(status.value)]) == Subscriber.objects.filter(status=status).count()
 
     expected_top = list(
         DigestItem.objects.filter(digest__edition_date=today)

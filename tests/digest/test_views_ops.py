@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 import pytest
@@ -47,6 +48,17 @@ def test_it_shows_the_dashboard_figures(staff_client):
     assert b'data-figure="digests-today-failed">1<' in response.content
     assert b'data-figure="subscribers-active">4<' in response.content
     assert b"Digests per edition date (sent, failed, skipped, in flight)" in response.content
+
+
+@pytest.mark.parametrize("name", ["ops:dashboard", "ops:inspector", "ops:runs"])
+def test_its_pages_load_nothing_from_elsewhere_and_draw_charts_on_the_server(staff_client, name):
+    DigestItemFactory()
+
+    html = staff_client.get(reverse(name)).content.decode()
+
+    assert not re.search(r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=["']?(?:https?:)?//""", html)
+    if name == "ops:dashboard":
+        assert html.count("chart-card") == 6 and "<svg" in html and "<script" not in html
 
 
 def test_it_ignores_an_out_of_range_window(staff_client):

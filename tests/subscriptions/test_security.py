@@ -93,6 +93,37 @@ def test_a_token_for_another_purpose_fails(client):
     assert subscriber.status == Subscriber.Status.PENDING
 
 
+# Every view behind a signed link, its method, and the purpose its token must have.
+TOKEN_VIEWS = [
+    ("confirm", "get", "confirm"), ("confirm", "post", "confirm"),
+    ("unsubscribe", "get", "unsubscribe"), ("unsubscribe", "post", "unsubscribe"), ("resubscribe", "post", "unsubscribe"),
+    ("feedback", "get", "feedback"), ("feedback_undo", "post", "feedback"),
+    ("preferences", "get", "preferences"), ("preferences", "post", "preferences"), ("pause", "post", "preferences"),
+    ("export", "get", "preferences"), ("delete", "post", "preferences"),
+]
+
+
+@pytest.mark.parametrize("name, method, purpose", TOKEN_VIEWS)
+def test_every_signed_link_view_answers_a_bad_token_with_the_same_page(client, name, method, purpose):
+    subscriber = SubscriberFactory()
+    paper = PaperFactory()
+    wrong_purpose = "digest" if purpose != "digest" else "feedback"
+    tokens = [
+        "forged",
+        make_token(subscriber, wrong_purpose, c=1, p=paper.pk, v=1),
+        make_token(subscriber, purpose, c=0, p=0, v=1),  # names a pending change / paper that does not exist
+    ]
+    if purpose in ("unsubscribe", "preferences"):
+        tokens.pop()  # their payload names nothing else
+    pages = {getattr(client, method)(reverse(f"subscriptions:{name}", args=[token])) for token in tokens}
+
+    assert {(response.status_code, b"link" in response.content) for response in pages} == {(400, True)}
+    bodies = {CSRF_INPUT.sub(b"", response.content) for response in pages}
+    assert len(bodies) == 1
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.ACTIVE
+
+
 def _token(url: str) -> str:
     return path_of(url).split("/")[2]
 
@@ -150,6 +181,19 @@ def test_signups_are_rate_limited_per_ip(client, signup_data):
     codes = [client.post("/", {**signup_data, "email": f"r{n}@example.org"}).status_code for n in range(21)]
     assert codes == [200] * 20 + [429]
     assert Subscriber.objects.count() == 20
+
+
+def test_behind_a_proxy_signups_are_limited_per_client_not_per_proxy(client, settings, signup_data):
+    settings.CLIENT_IP_META_KEY = "HTTP_X_FORWARDED_FOR"
+
+    def post(n, forwarded_for):
+        data = {**signup_data, "email": f"r{n}@example.org"}
+        return client.post("/", data, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded_for).status_code
+
+    assert [post(n, "203.0.113.9") for n in range(21)] == [200] * 20 + [429]
+    # A spoofed left-hand entry does not make the same client someone else.
+    assert post(21, "198.51.100.77, 203.0.113.9") == 429
+    assert post(22, "198.51.100.1") == 200
 
 
 @pytest.mark.parametrize(

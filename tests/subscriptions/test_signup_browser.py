@@ -1,7 +1,6 @@
 """Walk the whole journey in headless Chromium, with a real SMTP server catching the mail."""
 
 import email
-import os
 import shutil
 import socket
 import sys
@@ -14,13 +13,14 @@ from aiosmtpd.controller import Controller
 
 from subscriptions import links
 from subscriptions.models import Subscriber
+from tests.a11y import audit, first_tab_stop
+from tests.factories import SubscriberFactory
 from tests.subscriptions.helpers import CONFIRM_LINK
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "signup"
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
 
 
 class Inbox:
@@ -49,23 +49,6 @@ def smtp(settings):
     controller.stop()
 
 
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("needs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    # live_server runs in a thread; sync Playwright runs an event loop in this one.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(
-        executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-    )
-    yield chromium
-    chromium.close()
-    playwright.stop()
-
-
 def _preview(*, interests, exclusions="", size=5):
     return [
         {"paper_id": 1, "title": "Equivariant graph networks for molecular property prediction", "url": "https://arxiv.org/abs/2401.00001", "score": 0.91, "why": interests.splitlines()[0]},
@@ -91,10 +74,12 @@ def test_signup_confirm_preferences_unsubscribe(live_server, settings, smtp, bro
     # Titles are text, never markup.
     assert page.locator("#preview-list b").count() == 0
     assert "<b>Diffusion</b>" in page.locator("#preview-list").inner_text()
+    assert audit(page) == []
     page.screenshot(path=ARTIFACTS / "1-signup.png", full_page=True)
 
     page.get_by_role("button", name="Subscribe").click()
     page.get_by_role("heading", name="Check your inbox").wait_for()
+    assert audit(page) == []
     page.screenshot(path=ARTIFACTS / "2-check-inbox.png")
     subscriber = Subscriber.objects.get(email="ada@example.org")
     assert subscriber.status == Subscriber.Status.PENDING
@@ -107,6 +92,7 @@ def test_signup_confirm_preferences_unsubscribe(live_server, settings, smtp, bro
     page.goto(confirm_url)
     page.get_by_role("button", name="Confirm").click()
     page.get_by_role("heading", name="You're in").wait_for()
+    assert audit(page) == []
     page.screenshot(path=ARTIFACTS / "3-confirmed.png")
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.ACTIVE
@@ -117,15 +103,18 @@ def test_signup_confirm_preferences_unsubscribe(live_server, settings, smtp, bro
     page.get_by_label("Send at").select_option("06:00")
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Saved.").wait_for()
+    assert audit(page) == []
     page.screenshot(path=ARTIFACTS / "4-preferences.png", full_page=True)
     subscriber.refresh_from_db()
     assert subscriber.profile.interests == "Protein design with diffusion models"
     assert subscriber.send_hour == 6
 
     page.goto(links.unsubscribe_url(subscriber))
+    assert audit(page) == []
     page.screenshot(path=ARTIFACTS / "5-unsubscribe.png")
     page.get_by_role("button", name="Unsubscribe").click()
     page.get_by_role("heading", name="You are unsubscribed").wait_for()
+    assert audit(page) == []
     page.screenshot(path=ARTIFACTS / "6-unsubscribed.png")
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
@@ -134,3 +123,46 @@ def test_signup_confirm_preferences_unsubscribe(live_server, settings, smtp, bro
     DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ARTIFACTS / "1-signup.png", DOCS_SCREENSHOTS / "signup.png")
     shutil.copyfile(ARTIFACTS / "4-preferences.png", DOCS_SCREENSHOTS / "preferences.png")
+
+
+# A phone in portrait: 390 CSS pixels wide.
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+
+def test_the_pages_fit_a_phone_and_pass_the_accessibility_basics(live_server, settings, browser, monkeypatch):
+    settings.SITE_URL = live_server.url
+    monkeypatch.setitem(sys.modules, "digest.preview", types.SimpleNamespace(digest_preview=_preview))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    subscriber = SubscriberFactory(email="ada@example.org", profile__interests="Graph neural networks for molecules")
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+
+    page.goto(live_server.url + "/")
+    page.get_by_label("Interests").fill("Graph neural networks for molecules")
+    page.locator("#preview-list li").first.wait_for()
+    assert audit(page) == []
+    page.screenshot(path=ARTIFACTS / "mobile-1-signup.png", full_page=True)
+
+    for name, url in (("preferences", links.preferences_url(subscriber)), ("unsubscribe", links.unsubscribe_url(subscriber))):
+        page.goto(url)
+        # Keyboard users land on the skip link first, and see where they are.
+        assert first_tab_stop(page) == {"text": "Skip to content", "visible": True, "outlined": True}
+        assert audit(page) == [], name
+        page.screenshot(path=ARTIFACTS / f"mobile-2-{name}.png", full_page=True)
+    context.close()
+    shutil.copyfile(ARTIFACTS / "mobile-1-signup.png", DOCS_SCREENSHOTS / "signup-mobile.png")
+
+
+def test_the_accessibility_audit_finds_what_it_looks_for(browser):
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.set_content(
+        '<h1>One</h1><h1>Two</h1><p style="color:#bbb">faint</p><input name="q"><div style="width:900px">wide</div>'
+    )
+
+    problems = audit(page)
+    page.close()
+
+    assert problems == [
+        "<html> has no lang", "no <main> landmark", "2 <h1> elements", "empty <title>", "unlabelled input q",
+        'contrast 1.92 < 4.5: P "faint"', "scrolls sideways: 908px in a 390px viewport",
+    ]

@@ -176,6 +176,8 @@ def test_it_exports_everything_as_json(client):
     assert data["profile"]["interests"] == "Graph neural networks for molecules"
     assert data["feedback"][0]["signal"] == "More like this"
     assert data["digests"][0]["items"][0]["paper"] == item.paper.title
+    assert [step["status"] for step in data["status_history"]] == ["active"]
+    assert data["pending_changes"] == []
 
 
 def test_it_deletes_everything_only_when_confirmed(client):
