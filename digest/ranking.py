@@ -450,12 +450,10 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
     labels: list[list[str]] = []
     facet_text: list[str] = []
     anchor_vec: list[np.ndarray] = []
-    anchor_owner: list[np.ndarray] = []
     penalty_text: list[str] = []
     penalty_vec: list[np.ndarray] = []
-    penalty_owner: list[np.ndarray] = []
     facet_counts, positive_counts, exclusion_counts, negative_counts = [], [], [], []
-    for i, profile in enumerate(profiles):
+    for profile in profiles:
         facets = _rows(profile.facet_vectors, dim)
         positives = _rows(profile.positive_vectors, dim)
         exclusions = _rows(profile.exclusion_vectors, dim)

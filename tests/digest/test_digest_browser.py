@@ -1,10 +1,10 @@
 """The digest as a reader sees it: the real email HTML in headless Chromium, and its links on a live server.
 
-Writes docs/screenshots/digest-email.png and digest-email-phone.png, the README's pictures.
+Screenshots go to test-artifacts/digest/; with UPDATE_SCREENSHOTS=1 also to docs/screenshots/
+(digest-email.png and digest-email-phone.png, the README's pictures).
 """
 
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from digest.scoring import digests_build
 from digest.sources.hf_daily import parse_hf_daily
 from subscriptions.models import Subscriber
 from tests.factories import SubscriberFactory
+from tests.screenshots import publish_screenshot
 from tests.smtp import parts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,29 +25,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "sources" / "hf_daily_papers_2026-06-12.json"
 ARTIFACTS = ROOT / "test-artifacts" / "digest"
-DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
 EDITION = date(2026, 6, 12)
 INTERESTS = (
     "LLM agents: memory, tool use and web search\n"
     "Efficient inference: sparse attention and speculative decoding\n"
     "Image generation with diffusion models"
 )
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("needs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(
-        executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-    )
-    yield chromium
-    chromium.close()
-    playwright.stop()
 
 
 def _send_real_digest(smtp_server):
@@ -98,6 +82,5 @@ def test_the_digest_reads_well_in_a_browser_and_its_links_work(live_server, sett
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
     assert Digest.objects.get(subscriber=subscriber).status == Digest.Status.SENT
 
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ARTIFACTS / "digest-email.png", DOCS_SCREENSHOTS / "digest-email.png")
-    shutil.copyfile(ARTIFACTS / "digest-email-phone.png", DOCS_SCREENSHOTS / "digest-email-phone.png")
+    publish_screenshot(ARTIFACTS / "digest-email.png", "digest-email.png")
+    publish_screenshot(ARTIFACTS / "digest-email-phone.png", "digest-email-phone.png")

@@ -3,11 +3,12 @@
 The data is a fortnight of realistic history: the sample corpus spread over 14
 announcement days, subscribers with interests, digests whose picks match those
 interests by keyword, runs and feedback. Screenshots land in test-artifacts/;
-docs/screenshots/ holds copies of them for the README.
+UPDATE_SCREENSHOTS=1 also copies them to docs/screenshots/ for the README.
 """
 
 import random
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.conf import settings
@@ -26,6 +27,7 @@ from tests.factories import (
     IngestRunFactory,
     SubscriberFactory,
 )
+from tests.screenshots import publish_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -182,6 +184,7 @@ def _login(page, live_server, username, password=PASSWORD):
 def _shot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    publish_screenshot(ARTIFACTS / f"{name}.png", f"{name}.png")
 
 
 def _figure(page, name) -> int:

@@ -1,7 +1,6 @@
 """Walk the whole journey in headless Chromium, with a real SMTP server catching the mail."""
 
 import email
-import shutil
 import socket
 import sys
 import types
@@ -15,12 +14,12 @@ from subscriptions import links
 from subscriptions.models import Subscriber
 from tests.a11y import audit, first_tab_stop
 from tests.factories import SubscriberFactory
+from tests.screenshots import publish_screenshot
 from tests.subscriptions.helpers import CONFIRM_LINK
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "signup"
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 class Inbox:
@@ -120,9 +119,8 @@ def test_signup_confirm_preferences_unsubscribe(live_server, settings, smtp, bro
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
 
     context.close()
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ARTIFACTS / "1-signup.png", DOCS_SCREENSHOTS / "signup.png")
-    shutil.copyfile(ARTIFACTS / "4-preferences.png", DOCS_SCREENSHOTS / "preferences.png")
+    publish_screenshot(ARTIFACTS / "1-signup.png", "signup.png")
+    publish_screenshot(ARTIFACTS / "4-preferences.png", "preferences.png")
 
 
 # A phone in portrait: 390 CSS pixels wide.
@@ -150,7 +148,7 @@ def test_the_pages_fit_a_phone_and_pass_the_accessibility_basics(live_server, se
         assert audit(page) == [], name
         page.screenshot(path=ARTIFACTS / f"mobile-2-{name}.png", full_page=True)
     context.close()
-    shutil.copyfile(ARTIFACTS / "mobile-1-signup.png", DOCS_SCREENSHOTS / "signup-mobile.png")
+    publish_screenshot(ARTIFACTS / "mobile-1-signup.png", "signup-mobile.png")
 
 
 def test_the_accessibility_audit_finds_what_it_looks_for(browser):
