@@ -206,10 +206,18 @@ def _mark_temporary(digest_id: int, reason: str) -> bool:
     )
     if exhausted:
         return False
+    attempts = Digest.objects.filter(pk=digest_id).values_list("attempts", flat=True).first() or 1
     Digest.objects.filter(pk=digest_id, status=Digest.Status.SENDING).update(
-        status=Digest.Status.PENDING, last_error=reason[:2000]
+        status=Digest.Status.PENDING,
+        last_error=reason[:2000],
+        retry_after=timezone.now() + timedelta(seconds=retry_delay(attempts - 1)),
     )
     return True
+
+
+def retry_delay(retries: int) -> float:
+    """Seconds to wait after the (retries + 1)-th temporary failure: 1, 2, 4, ... minutes by default."""
+    return settings.DIGEST_RETRY_BASE_SECONDS * 2**retries
 
 
 def _mark_permanent(digest: Digest, reason: str) -> None:
@@ -271,10 +279,13 @@ def digests_send(*, digest_ids: list[int], connection=None) -> SendResult:
 
 
 def digest_ids_to_send(*, edition_date=None) -> list[int]:
-    """Pending digests, and ones whose sender vanished mid-send."""
-    abandoned = timezone.now() - timedelta(seconds=settings.DIGEST_CLAIM_TIMEOUT)
+    """Pending digests not waiting out a retry delay, and ones whose sender vanished mid-send."""
+    now = timezone.now()
+    abandoned = now - timedelta(seconds=settings.DIGEST_CLAIM_TIMEOUT)
     query = Digest.objects.filter(
-        Q(status=Digest.Status.PENDING) | Q(status=Digest.Status.SENDING, claimed_at__lt=abandoned)
+        Q(status=Digest.Status.PENDING, retry_after__isnull=True)
+        | Q(status=Digest.Status.PENDING, retry_after__lte=now)
+        | Q(status=Digest.Status.SENDING, claimed_at__lt=abandoned)
     )
     if edition_date is not None:
         query = query.filter(edition_date=edition_date)

@@ -149,6 +149,9 @@ class Digest(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # After a temporary failure: the sweep leaves the digest alone until then, so
+    # the doubling wait of the send task's retries holds for the sweep too.
+    retry_after = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -32,7 +32,7 @@ def digests_resend_failed(*, digest_ids: list[int]) -> list[int]:
             .values_list("pk", flat=True)
         )
         Digest.objects.filter(pk__in=failed, status=Digest.Status.FAILED).update(
-            status=Digest.Status.PENDING, last_error="", attempts=0, claimed_at=None
+            status=Digest.Status.PENDING, last_error="", attempts=0, claimed_at=None, retry_after=None
         )
         # enqueue_sending queues on commit, so workers only ever see the PENDING rows.
         tasks.enqueue_sending(failed)

@@ -48,11 +48,6 @@ def enqueue_sending(digest_ids: list[int]) -> None:
         transaction.on_commit(lambda chunk=chunk: send_digest_chunk.delay(chunk))
 
 
-def retry_countdown(retries: int) -> float:
-    """Seconds before the next try of a chunk deferred by temporary SMTP errors: 1, 2, 4, ... minutes."""
-    return settings.DIGEST_RETRY_BASE_SECONDS * 2**retries
-
-
 @shared_task(bind=True, max_retries=MAX_SEND_RETRIES)
 def send_digest_chunk(self, digest_ids: list[int]) -> dict:
     try:
@@ -65,11 +60,11 @@ def send_digest_chunk(self, digest_ids: list[int]) -> dict:
         raise self.retry(exc=exc, countdown=DB_RETRY_SECONDS) from exc
     if result.retry:
         if settings.CELERY_TASK_ALWAYS_EAGER:
-            # In-process runs cannot wait; the next run (or `send_digests`) picks these up.
+            # In-process runs cannot wait; `send_digests` (or the next run) sends them once the wait is over.
             logger.warning("%d digests deferred by temporary errors", len(result.retry))
         elif self.request.retries < self.max_retries:
             # Only the deferred digests go again; self.retry counts the tries, so the wait doubles.
-            raise self.retry(args=(result.retry,), countdown=retry_countdown(self.request.retries))
+            raise self.retry(args=(result.retry,), countdown=delivery.retry_delay(self.request.retries))
         else:
             # Left pending: the send_pending sweep tries them until DIGEST_MAX_ATTEMPTS fails them.
             logger.warning("%d digests still deferred after %d retries", len(result.retry), self.max_retries)

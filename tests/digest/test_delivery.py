@@ -1,7 +1,11 @@
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
 import pytest
+import time_machine
 from django.test import Client
 
-from digest.delivery import digests_send
+from digest.delivery import digest_ids_to_send, digests_send
 from digest.models import Digest
 from subscriptions.models import Subscriber
 from tests.factories import DigestFactory, DigestItemFactory, PaperFactory, TopicProfileFactory
@@ -85,6 +89,24 @@ def test_it_retries_a_temporary_failure_and_then_delivers(smtp_server):
     digest.refresh_from_db()
     assert second.sent == [digest.pk] and digest.status == Digest.Status.SENT and digest.attempts == 2
     assert len(smtp_server.messages) == 1
+
+
+def test_the_sweep_waits_out_the_retry_delay_of_a_deferred_digest(smtp_server, settings):
+    settings.DIGEST_RETRY_BASE_SECONDS = 60
+    digest = _digest()
+    waiting = _digest("waiting@example.org")
+    smtp_server.handler.rcpt_replies["reader@example.org"] = ["451 4.7.1 Try again later"] * 2
+
+    with time_machine.travel(datetime(2026, 6, 1, 8, 0, tzinfo=dt_timezone.utc), tick=False) as clock:
+        digests_send(digest_ids=[digest.pk])
+        assert digest_ids_to_send() == [waiting.pk]  # 1 minute to wait after the first failure
+        clock.shift(61)
+        assert digest_ids_to_send() == [digest.pk, waiting.pk]
+        digests_send(digest_ids=[digest.pk])
+        clock.shift(61)
+        assert digest_ids_to_send() == [waiting.pk]  # the wait doubled to 2 minutes
+        clock.shift(60)
+        assert digest_ids_to_send() == [digest.pk, waiting.pk]
 
 
 def test_it_fails_a_permanent_rejection_without_stopping_the_chunk(smtp_server, settings):

@@ -37,7 +37,7 @@ class Command(BaseCommand):
                 bar.set_postfix(sent=len(totals["sent"]), failed=len(totals["failed"]), refresh=False)
         self.stdout.write(
             f"{len(totals['sent'])} sent, {len(totals['failed'])} failed, "
-            f"{len(totals['retry'])} deferred by temporary errors (sent on the next run), "
+            f"{len(totals['retry'])} deferred by temporary errors (tried again once their wait is over), "
             f"{len(totals['skipped'])} skipped (already sent or claimed), in {time.monotonic() - started:.1f} s."
         )
         failed = Digest.objects.filter(pk__in=totals["failed"]).order_by("pk")
