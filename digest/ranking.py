@@ -181,14 +181,15 @@ def split_exclusions(text: str) -> list[str]:
     alternatives are split apart: "state space models (S4, Mamba)" excludes
     each of the three, not the five-word sequence.
     """
-    out: list[str] = []
+    out, seen = [], set()
     for piece in _split_parts(text):
         piece = _NEGATION.sub("", piece).strip(" \t,.:")
         inner = [item for group in _PARENTHESES.findall(piece) for item in _split_top_level(group)]
         piece = _PARENTHESES.sub(" ", piece)
         for part in [*_LAST_ITEM_JOIN.split(piece), *inner]:
             part = " ".join(_NEGATION.sub("", part.strip()).split()).strip(" \t,.:")
-            if len(part) >= 2 and tokenize(part) and part.lower() not in {o.lower() for o in out}:
+            if len(part) >= 2 and tokenize(part) and part.lower() not in seen:
+                seen.add(part.lower())
                 out.append(part)
     return out[:MAX_FACETS]
 
