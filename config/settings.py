@@ -150,6 +150,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = "UTC"
+# The queue tasks go to and workers read by default; a benchmark or a test gives
+# itself a private one so it never meets another run's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 # A task is acknowledged after it ran, so a worker killed mid-chunk gives its
 # chunk back to the queue; the Digest row's conditional claim keeps the redo
 # from sending twice. One prefetched task per process keeps chunks spread
