@@ -271,7 +271,7 @@ def stage_score(args, edition_date: date) -> dict:
     out["profile_top"] = [line for line in stream.getvalue().splitlines() if re.match(r"\s+\d", line)][:10]
     say(
         f"score: {len(ids):,} subscribers x {len(papers):,} papers in {total:.1f}s "
-        f"(profiles from DB {load_s:.1f}s + rank {rank_s:.1f}s) = {rate:,.0f} profiles/s, "
+        f"(profiles from DB {load_s:.1f}s + rank {rank_s:.1f}s; BM25 index {index_s:.2f}s once) = {rate:,.0f} profiles/s, "
         f"{out['speedup_vs_naive']:.1f}x the naive loop ({naive_rate:,.0f}/s); projected 100k x 2k: "
         f"{out['projected_100k_s']:.1f}s [{out['load']}]"
     )
@@ -448,12 +448,63 @@ def stage_e2e(args, edition_date: date) -> dict:
     try:
         for count in args.scales:
             runs.append(e2e_once(args, edition_date, count, worker))
+        stop(worker)
+        send_profile = profile_send(port, edition_date, show=args.profile)
     finally:
         stop(worker)
         stop(sink)
     received = sink.stdout.read().strip()
     say(f"  SMTP sink: {received}")
-    return {"runs": runs, "sink": received, "workers": args.workers}
+    return {"runs": runs, "sink": received, "workers": args.workers, "send_profile": send_profile}
+
+
+def profile_send(smtp_port: int, edition_date: date, *, show: bool, count: int = 200) -> dict:
+    """cProfile of delivery.digests_send in this process: where a digest's send time goes."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from digest import delivery
+    from digest.models import Digest
+
+    ids = list(Digest.objects.filter(edition_date=edition_date, status="sent").order_by("pk").values_list("pk", flat=True)[:count])
+    Digest.objects.filter(pk__in=ids).update(status="pending", sent_at=None)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_port
+    profiler = cProfile.Profile()
+    t = time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        profiler.enable()
+        for chunk in range(0, len(ids), settings.DIGEST_SEND_CHUNK_SIZE):
+            delivery.digests_send(digest_ids=ids[chunk : chunk + settings.DIGEST_SEND_CHUNK_SIZE])
+        profiler.disable()
+    elapsed = time.perf_counter() - t
+    stats = pstats.Stats(profiler)
+    wanted = {
+        "claim (UPDATE)": "_claim",
+        "mark sent (UPDATE)": "_mark_sent",
+        "context (links, tokens)": "digest_context",
+        "render (Jinja2 + css-inline)": "render_parts",
+        "MIME encode (as_bytes)": "as_bytes",
+        "SMTP sendmail": "sendmail",
+        "load chunk (2 queries)": "__iter__",
+    }
+    shares = {}
+    for label, func in wanted.items():
+        cum = max((v[3] for k, v in stats.stats.items() if k[2] == func and (func != "__iter__" or k[0].endswith("query.py"))), default=0.0)
+        shares[label] = cum / max(len(ids), 1) * 1000
+    out = {"digests": len(ids), "ms_per_digest": elapsed / max(len(ids), 1) * 1000, "queries_per_digest": len(queries) / max(len(ids), 1), "ms_by_step": shares, "load": load()}
+    say(
+        f"  send profile, one process: {out['ms_per_digest']:.1f} ms/digest, {out['queries_per_digest']:.2f} queries/digest; "
+        + ", ".join(f"{k} {v:.1f} ms" for k, v in shares.items())
+        + f" [{out['load']}]"
+    )
+    if show:
+        stream = io.StringIO()
+        stats.stream = stream
+        stats.sort_stats("tottime").print_stats(12)
+        say("\n".join("   " + line for line in stream.getvalue().splitlines() if re.match(r"\s+\d", line)))
+    return out
 
 
 # --- 4. Web ---------------------------------------------------------------------------
