@@ -32,7 +32,19 @@ def _export(model) -> tuple[Path, Path]:
     OUT.mkdir(parents=True, exist_ok=True)
     fp32, int8 = OUT / "model.onnx", OUT / "model-int8.onnx"
     if not fp32.exists():
-        transformer = model[0].auto_model.eval()
+        auto_model = model[0].auto_model.eval()
+
+        class Encoder(torch.nn.Module):  # keyword arguments: BertModel.forward's positional order varies by version
+            def __init__(self):
+                super().__init__()
+                self.inner = auto_model
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.inner(
+                    input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+                ).last_hidden_state
+
+        transformer = Encoder().eval()
         batch = model.tokenizer(["a sample sentence", "another one, longer"], padding=True, return_tensors="pt")
         with torch.no_grad():
             torch.onnx.export(
