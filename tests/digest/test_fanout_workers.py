@@ -60,6 +60,12 @@ def _worker(name: str, queue: str, smtp_port: int, log: Path) -> subprocess.Pope
     return subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
+def _forget_routes(app) -> None:
+    """Celery caches the default queue and router on first send; drop them so the next test's queue applies."""
+    for name in ("default_queue", "queues", "router"):
+        app.amqp.__dict__.pop(name, None)
+
+
 def _wait_for(predicate, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -99,6 +105,7 @@ def test_it_shares_the_chunks_between_two_worker_processes(small_day, smtp_serve
     monkeypatch.setitem(app.conf, "task_always_eager", False)
     monkeypatch.setitem(app.conf, "broker_url", broker)
     monkeypatch.setitem(app.conf, "task_default_queue", queue)
+    _forget_routes(app)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.DIGEST_SCORE_CHUNK_SIZE = CHUNK
     logs = {name: tmp_path / f"{name}.log" for name in ("alpha", "beta")}
@@ -117,6 +124,8 @@ def test_it_shares_the_chunks_between_two_worker_processes(small_day, smtp_serve
             worker.terminate()
         for worker in workers:
             worker.wait(30)
+        monkeypatch.undo()
+        _forget_routes(app)
 
     run.refresh_from_db()
     assert (run.status, run.chunks_total, run.chunks_done, run.digests_built) == ("succeeded", SUBSCRIBERS // CHUNK, SUBSCRIBERS // CHUNK, SUBSCRIBERS)
