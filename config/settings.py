@@ -168,7 +168,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = "UTC"
-# Where tasks are sent when no queue is named; workers consume it unless given -Q.
+# The queue tasks go to and workers read by default; a benchmark or a test gives
+# itself a private one so it never meets another run's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 # A task is acknowledged after it ran, so a worker killed mid-chunk gives its
 # chunk back to the queue; the Digest row's conditional claim keeps the redo
@@ -235,9 +236,13 @@ EMBEDDING_DEVICE = env_str("EMBEDDING_DEVICE", "cpu")
 DIGEST_DEFAULT_SIZE = env_int("DIGEST_DEFAULT_SIZE", 5)
 DIGEST_MAX_SIZE = 20
 # Subscribers scored per Celery task: big enough to amortise loading the day's
-# paper matrix, small enough that a lost worker redoes little.
+# paper matrix, small enough that a lost worker redoes little. At 2,000 papers a
+# chunk is ~2 s of work and a worker process peaks near 265 MB whatever the
+# number of subscribers (docs/PERFORMANCE.md); 100 chunks per 100k keep every
+# worker of a cluster busy.
 DIGEST_SCORE_CHUNK_SIZE = env_int("DIGEST_SCORE_CHUNK_SIZE", 1000)
-# Digests sent per task over one SMTP connection.
+# Digests sent per task over one SMTP connection: ~1-3 s of sending, far inside
+# the visibility timeout, and a lost task re-claims at most this many.
 DIGEST_SEND_CHUNK_SIZE = env_int("DIGEST_SEND_CHUNK_SIZE", 50)
 # Days a paper stays a candidate after it was announced.
 DIGEST_LOOKBACK_DAYS = env_int("DIGEST_LOOKBACK_DAYS", 1)

@@ -1,0 +1,1 @@
+"""Paper Digest benchmark suite: `bin/bench` (or `python -m bench`). Never run as tests."""
