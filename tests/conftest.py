@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 
 from tests.smtp import SMTPServer
+from tests.workers import forget_routes
 
 # Playwright's sync API runs an event loop in the test thread; the live server's
 # ORM calls are still synchronous and safe there.
@@ -68,25 +69,14 @@ def celery_worker_on_redis(settings):
     queue = f"test-{uuid.uuid4().hex[:8]}"
     saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url", "task_default_queue")}
     app.conf.update(task_always_eager=False, broker_url=broker, task_default_queue=queue)
-    _forget_routes(app)
+    forget_routes(app)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
         with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30):
             yield app
     finally:
         app.conf.update(saved)
-        _forget_routes(app)
-
-
-def _forget_routes(app) -> None:
-    """Celery caches the default queue and routes on first publish; each worker test has its own queue.
-
-    Without this, every test after the first publishes to the first test's queue,
-    which no worker consumes any more.
-    """
-    for name in ("queues", "default_queue", "default_exchange", "router"):
-        app.amqp.__dict__.pop(name, None)
-    app.amqp._rtable = None
+        forget_routes(app)
 
 
 @pytest.fixture

@@ -18,12 +18,13 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from digest.models import DailyRun, Digest, DigestItem
+from digest.models import Digest, DigestItem
 from digest.pipeline import daily_run_start
 from digest.scoring import profile_vectors_refresh
 from subscriptions.models import TopicProfile
 from tests.conftest import SAMPLE, require_service
 from tests.factories import SubscriberFactory
+from tests.workers import forget_routes
 
 TOPICS = [
     "Neural PDE solvers and computational fluid dynamics",
@@ -58,12 +59,6 @@ def _worker(name: str, queue: str, smtp_port: int, log: Path) -> subprocess.Pope
     cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-Q", queue]
     cmd += ["-n", f"{name}@%h", "-l", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     return subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR, stdout=log.open("w"), stderr=subprocess.STDOUT)
-
-
-def _forget_routes(app) -> None:
-    """Celery caches the default queue and router on first send; drop them so the next test's queue applies."""
-    for name in ("default_queue", "queues", "router"):
-        app.amqp.__dict__.pop(name, None)
 
 
 def _wait_for(predicate, timeout=60):
@@ -105,7 +100,7 @@ def test_it_shares_the_chunks_between_two_worker_processes(small_day, smtp_serve
     monkeypatch.setitem(app.conf, "task_always_eager", False)
     monkeypatch.setitem(app.conf, "broker_url", broker)
     monkeypatch.setitem(app.conf, "task_default_queue", queue)
-    _forget_routes(app)
+    forget_routes(app)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.DIGEST_SCORE_CHUNK_SIZE = CHUNK
     logs = {name: tmp_path / f"{name}.log" for name in ("alpha", "beta")}
@@ -125,7 +120,7 @@ def test_it_shares_the_chunks_between_two_worker_processes(small_day, smtp_serve
         for worker in workers:
             worker.wait(30)
         monkeypatch.undo()
-        _forget_routes(app)
+        forget_routes(app)
 
     run.refresh_from_db()
     assert (run.status, run.chunks_total, run.chunks_done, run.digests_built) == ("succeeded", SUBSCRIBERS // CHUNK, SUBSCRIBERS // CHUNK, SUBSCRIBERS)
