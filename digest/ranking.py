@@ -244,16 +244,7 @@ class LexicalIndex:
         import bm25s
 
         corpus = [list(tokenize(text)) or ["\0"] for text in texts]
-        # Adjacent word pairs per paper, for matching exclusions as phrases.
-        self.bigrams: dict[tuple[str, str], int] = {}
-        rows, cols = [], []
-        for column, words in enumerate(corpus):
-            for pair in set(zip(words, words[1:])):
-                rows.append(self.bigrams.setdefault(pair, len(self.bigrams)))
-                cols.append(column)
-        self.bigram_presence = sp.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(self.bigrams), len(corpus))
-        )
+        self._tokens = corpus
         retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B, method="lucene")
         retriever.index(corpus, show_progress=False)
         scores = retriever.scores
@@ -293,6 +284,20 @@ class LexicalIndex:
         raw = (self.query_matrix(queries) @ self.weights).toarray()
         return -np.expm1(-raw, dtype=np.float32)
 
+    @functools.cached_property
+    def _bigram_index(self) -> tuple[dict[tuple[str, str], int], sp.csr_matrix]:
+        """Adjacent word pairs per paper (pairs x papers, 1 where present); built on the first phrase check."""
+        bigrams: dict[tuple[str, str], int] = {}
+        rows, cols = [], []
+        for column, words in enumerate(self._tokens):
+            for pair in set(zip(words, words[1:])):
+                rows.append(bigrams.setdefault(pair, len(bigrams)))
+                cols.append(column)
+        presence = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(bigrams), len(self._tokens))
+        )
+        return bigrams, presence
+
     def phrase_present(self, phrases: Sequence[str]) -> np.ndarray:
         """(phrases, papers) True where the paper has the phrase's words in order, adjacent.
 
@@ -306,7 +311,8 @@ class LexicalIndex:
             if len(words) == 1:
                 matrix, keys = self.weights, [self.vocab.get(words[0])]
             else:
-                matrix, keys = self.bigram_presence, [self.bigrams.get(pair) for pair in zip(words, words[1:])]
+                bigrams, matrix = self._bigram_index
+                keys = [bigrams.get(pair) for pair in zip(words, words[1:])]
             if not keys or None in keys:
                 continue  # a word or pair that no paper has
             present[row] = np.asarray((matrix[keys] > 0).sum(axis=0)).ravel() >= len(keys)
