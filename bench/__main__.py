@@ -50,7 +50,7 @@ CHILDREN: list[subprocess.Popen] = []
 
 
 def load() -> str:
-    return "load %.2f %.2f %.2f" % os.getloadavg()
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def free_port() -> int:
@@ -64,12 +64,16 @@ def say(text: str = "") -> None:
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="bin/bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="bin/bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--subscribers", type=int, default=100_000)
     p.add_argument("--papers", type=int, default=2_000)
     p.add_argument("--quick", action="store_true", help="2,000 subscribers x 500 papers, short web runs")
     p.add_argument("--only", default=",".join(STAGES), help="comma-separated stages: " + ",".join(STAGES))
-    p.add_argument("--e2e-scales", default="", help="subscriber counts for the end-to-end run (default: --subscribers)")
+    p.add_argument(
+        "--e2e-scales", default="", help="subscriber counts for the end-to-end run (default: --subscribers)"
+    )
     p.add_argument("--workers", type=int, default=2, help="Celery worker processes (prefork concurrency)")
     p.add_argument("--threads", type=int, default=2, help="BLAS threads in the driver (score stage)")
     p.add_argument("--embed-texts", type=int, default=256, help="papers embedded in the embed stage")
@@ -101,7 +105,9 @@ def configure_environment(args) -> None:
     """Before Django and numpy are imported: database, broker, queue, threads, offline model."""
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     if "bench" not in urllib.parse.urlparse(os.environ["DATABASE_URL"]).path:
-        sys.exit("BENCH_DATABASE_URL must name a database containing 'bench': the benchmark drops and re-creates it")
+        sys.exit(
+            "BENCH_DATABASE_URL must name a database containing 'bench': the benchmark drops and re-creates it"
+        )
     os.environ["CELERY_BROKER_URL"] = os.environ.get("BENCH_BROKER_URL", DEFAULT_BROKER)
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
     os.environ["CELERY_TASK_DEFAULT_QUEUE"] = f"pd-bench-{os.getpid()}"
@@ -125,7 +131,9 @@ def database_create(args) -> bool:
     if args.reuse_db:
         try:
             with psycopg2.connect(os.environ["DATABASE_URL"]) as conn, conn.cursor() as cur:
-                cur.execute("SELECT (SELECT count(*) FROM subscriptions_subscriber), (SELECT count(*) FROM digest_paper)")
+                cur.execute(
+                    "SELECT (SELECT count(*) FROM subscriptions_subscriber), (SELECT count(*) FROM digest_paper)"
+                )
                 if cur.fetchone() == (args.subscribers, args.papers):
                     return True
         except psycopg2.Error:
@@ -157,7 +165,9 @@ def setup(args, edition_date: date) -> dict:
         population.papers_load(count=args.papers, edition_date=edition_date)
         population.subscribers_load(count=args.subscribers)
     elapsed = time.perf_counter() - started
-    say(f"setup: {args.subscribers:,} subscribers, {args.papers:,} papers {'(reused)' if reused else f'written in {elapsed:.1f}s'}")
+    say(
+        f"setup: {args.subscribers:,} subscribers, {args.papers:,} papers {'(reused)' if reused else f'written in {elapsed:.1f}s'}"
+    )
     return {"setup_s": elapsed, "reused": reused}
 
 
@@ -176,7 +186,11 @@ def stage_embed(args) -> dict:
 
     def bare():
         model.encode(
-            texts, batch_size=settings.EMBEDDING_BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            texts,
+            batch_size=settings.EMBEDDING_BATCH_SIZE,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
 
     def ours():
@@ -225,13 +239,17 @@ def stage_score(args, edition_date: date) -> dict:
     t = time.perf_counter()
     papers.lexical  # noqa: B018 - built once per chunk task in production; timed apart here
     index_s = time.perf_counter() - t
-    ids = list(Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).order_by("pk").values_list("pk", flat=True))
+    ids = list(
+        Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).order_by("pk").values_list("pk", flat=True)
+    )
     load_s = rank_s = 0.0
     picked = 0
     profiler = cProfile.Profile()
     for number, chunk in enumerate(pipeline.chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE)):
         t = time.perf_counter()
-        profiles = scoring.profiles_for(list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date)
+        profiles = scoring.profiles_for(
+            list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date
+        )
         t2 = time.perf_counter()
         if number == 0:
             profiler.enable()
@@ -262,7 +280,10 @@ def stage_score(args, edition_date: date) -> dict:
         "profiles_per_s": rate,
         "parallel_processes": args.workers,
         "parallel_s": parallel_s,
-        "parallel_projected_100k_s": parallel_s * 100_000 / len(ids) * (len(papers) / 2000 if len(papers) else 1),
+        "parallel_projected_100k_s": parallel_s
+        * 100_000
+        / len(ids)
+        * (len(papers) / 2000 if len(papers) else 1),
         "rank_only_profiles_per_s": len(ids) / rank_s,
         "projected_100k_s": 100_000 / rate * (len(papers) / 2000 if len(papers) else 1),
         "naive_profiles_per_s": naive_rate,
@@ -300,7 +321,9 @@ def _score_part(part: tuple[list[int], date]) -> int:
     with threadpool_limits(1):  # the processes are the parallelism, as in the Celery pool
         papers = scoring.paper_set(*scoring.candidate_window(edition_date))
         for chunk in pipeline.chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE):
-            profiles = scoring.profiles_for(list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date)
+            profiles = scoring.profiles_for(
+                list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date
+            )
             picked += sum(len(p) for p in ranking.rank(papers, profiles).values())
     return picked
 
@@ -387,7 +410,12 @@ def stop(proc: subprocess.Popen, timeout: float = 30) -> None:
 
 def smtp_sink_start() -> tuple[subprocess.Popen, int]:
     port = free_port()
-    sink = spawn([sys.executable, "-m", "bench.smtp_sink", str(port)], dict(os.environ), stdout=subprocess.PIPE, text=True)
+    sink = spawn(
+        [sys.executable, "-m", "bench.smtp_sink", str(port)],
+        dict(os.environ),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert sink.stdout.readline().strip() == "ready"
     return sink, port
 
@@ -404,7 +432,16 @@ def workers_start(args, smtp_port: int, name: str = "bench1") -> subprocess.Pope
         MKL_NUM_THREADS="1",
     )
     cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", str(args.workers)]
-    cmd += ["-Q", os.environ["CELERY_TASK_DEFAULT_QUEUE"], "-n", f"{name}@%h", "-l", "WARNING", "--without-gossip", "--without-mingle"]
+    cmd += [
+        "-Q",
+        os.environ["CELERY_TASK_DEFAULT_QUEUE"],
+        "-n",
+        f"{name}@%h",
+        "-l",
+        "WARNING",
+        "--without-gossip",
+        "--without-mingle",
+    ]
     worker = spawn(cmd, env)
     from config.celery import app
 
@@ -452,7 +489,9 @@ def e2e_once(args, edition_date: date, count: int, worker: subprocess.Popen) -> 
         if run.finished_at and built_at is None:
             built_at = time.perf_counter() - t0
         if built_at is not None:
-            statuses = dict(Digest.objects.filter(edition_date=edition_date).values_list("status").annotate(n=Count("id")))
+            statuses = dict(
+                Digest.objects.filter(edition_date=edition_date).values_list("status").annotate(n=Count("id"))
+            )
             if not statuses.get("pending") and not statuses.get("sending"):
                 break
     elapsed = time.perf_counter() - t0
@@ -508,7 +547,11 @@ def profile_send(smtp_port: int, edition_date: date, *, show: bool, count: int =
     from digest import delivery
     from digest.models import Digest
 
-    ids = list(Digest.objects.filter(edition_date=edition_date, status="sent").order_by("pk").values_list("pk", flat=True)[:count])
+    ids = list(
+        Digest.objects.filter(edition_date=edition_date, status="sent")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:count]
+    )
     Digest.objects.filter(pk__in=ids).update(status="pending", sent_at=None)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_port
@@ -532,9 +575,22 @@ def profile_send(smtp_port: int, edition_date: date, *, show: bool, count: int =
     }
     shares = {}
     for label, func in wanted.items():
-        cum = max((v[3] for k, v in stats.stats.items() if k[2] == func and (func != "__iter__" or k[0].endswith("query.py"))), default=0.0)
+        cum = max(
+            (
+                v[3]
+                for k, v in stats.stats.items()
+                if k[2] == func and (func != "__iter__" or k[0].endswith("query.py"))
+            ),
+            default=0.0,
+        )
         shares[label] = cum / max(len(ids), 1) * 1000
-    out = {"digests": len(ids), "ms_per_digest": elapsed / max(len(ids), 1) * 1000, "queries_per_digest": len(queries) / max(len(ids), 1), "ms_by_step": shares, "load": load()}
+    out = {
+        "digests": len(ids),
+        "ms_per_digest": elapsed / max(len(ids), 1) * 1000,
+        "queries_per_digest": len(queries) / max(len(ids), 1),
+        "ms_by_step": shares,
+        "load": load(),
+    }
     say(
         f"  send profile, one process: {out['ms_per_digest']:.1f} ms/digest, {out['queries_per_digest']:.2f} queries/digest; "
         + ", ".join(f"{k} {v:.1f} ms" for k, v in shares.items())
@@ -551,7 +607,16 @@ def profile_send(smtp_port: int, edition_date: date, *, show: bool, count: int =
 # --- 4. Web ---------------------------------------------------------------------------
 def _wrk(url: str, args) -> dict:
     result = subprocess.run(
-        ["wrk", "-t2", f"-c{args.wrk_connections}", f"-d{args.wrk_seconds}s", "--latency", "--timeout", "10s", url],
+        [
+            "wrk",
+            "-t2",
+            f"-c{args.wrk_connections}",
+            f"-d{args.wrk_seconds}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -560,7 +625,13 @@ def _wrk(url: str, args) -> dict:
     p50 = re.search(r"50%\s+([\d.]+\w+)", result).group(1)
     p99 = re.search(r"99%\s+([\d.]+\w+)", result).group(1)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result)
-    return {"rps": rps, "p50": p50, "p99": p99, "non_2xx": int(errors.group(1)) if errors else 0, "load": load()}
+    return {
+        "rps": rps,
+        "p50": p50,
+        "p99": p99,
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "load": load(),
+    }
 
 
 def stage_web(args) -> dict:
@@ -569,11 +640,29 @@ def stage_web(args) -> dict:
         return {"skipped": "wrk not installed"}
     port = free_port()
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        "-w",
+        "2",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+    ]
     server = spawn(cmd, env)
     base = f"http://127.0.0.1:{port}"
-    preview = base + "/preview?" + urllib.parse.urlencode(
-        {"interests": "retrieval-augmented generation; long-context language models\nvision-language models", "exclusions": "not surveys"}
+    preview = (
+        base
+        + "/preview?"
+        + urllib.parse.urlencode(
+            {
+                "interests": "retrieval-augmented generation; long-context language models\nvision-language models",
+                "exclusions": "not surveys",
+            }
+        )
     )
     try:
         deadline = time.time() + 60
@@ -587,12 +676,18 @@ def stage_web(args) -> dict:
                 time.sleep(0.5)
         for _ in range(8):  # each gunicorn worker loads the model and the paper index once
             urllib.request.urlopen(preview, timeout=120).read()
-        out = {"signup": _wrk(base + "/", args), "preview": _wrk(preview, args), "connections": args.wrk_connections}
+        out = {
+            "signup": _wrk(base + "/", args),
+            "preview": _wrk(preview, args),
+            "connections": args.wrk_connections,
+        }
     finally:
         stop(server)
     for name in ("signup", "preview"):
         r = out[name]
-        say(f"web {name}: {r['rps']:.0f} req/s, p50 {r['p50']}, p99 {r['p99']}, non-2xx {r['non_2xx']} [{r['load']}]")
+        say(
+            f"web {name}: {r['rps']:.0f} req/s, p50 {r['p50']}, p99 {r['p99']}, non-2xx {r['non_2xx']} [{r['load']}]"
+        )
     return out
 
 
@@ -600,9 +695,14 @@ def main() -> None:
     args = parse_args()
     configure_environment(args)
     edition_date = date.today()
-    say(f"Paper Digest bench: {args.subscribers:,} subscribers x {args.papers:,} papers, stages {','.join(args.stages)}")
+    say(
+        f"Paper Digest bench: {args.subscribers:,} subscribers x {args.papers:,} papers, stages {','.join(args.stages)}"
+    )
     say(f"machine: {os.cpu_count()} CPUs, {_cpu_model()}, {_ram_gb():.0f} GiB RAM [{load()}]")
-    results: dict = {"args": {k: v for k, v in vars(args).items()}, "machine": {"cpus": os.cpu_count(), "cpu": _cpu_model(), "ram_gb": _ram_gb()}}
+    results: dict = {
+        "args": {k: v for k, v in vars(args).items()},
+        "machine": {"cpus": os.cpu_count(), "cpu": _cpu_model(), "ram_gb": _ram_gb()},
+    }
     try:
         results["setup"] = setup(args, edition_date)
         if "embed" in args.stages:
@@ -628,15 +728,21 @@ def summary(r: dict) -> None:
     if "embed" in r:
         e = r["embed"]
         ok = "met" if e["papers_embed_overhead"] < 0.10 else "MISSED"
-        say(f"embedding overhead vs bare encode: {e['papers_embed_overhead']:+.1%} incl. DB, {e['embed_texts_overhead']:+.1%} embed_texts (target < 10%: {ok})")
+        say(
+            f"embedding overhead vs bare encode: {e['papers_embed_overhead']:+.1%} incl. DB, {e['embed_texts_overhead']:+.1%} embed_texts (target < 10%: {ok})"
+        )
         onnx = e.get("onnx") or {}
         for name, row in onnx.get("backends", {}).items():
-            say(f"  {name}: {row['speedup']:.2f}x torch, nDCG@10 {row['ndcg10']:.3f} ({row['ndcg_delta']:+.3f}) -> {row['verdict']}")
+            say(
+                f"  {name}: {row['speedup']:.2f}x torch, nDCG@10 {row['ndcg10']:.3f} ({row['ndcg_delta']:+.3f}) -> {row['verdict']}"
+            )
         if onnx.get("skipped"):
             say(f"  ONNX: {onnx['skipped']}")
     if "score" in r:
         s = r["score"]
-        say(f"scoring+selection 100k x 2k: {s['projected_100k_s']:.1f}s in one process projected from {s['subscribers']:,}; {s['parallel_projected_100k_s']:.1f}s in {s['parallel_processes']} processes (target < 30 s on 2 cores: {'met' if s['parallel_projected_100k_s'] < 30 else 'MISSED'}); {s['speedup_vs_naive']:.1f}x naive")
+        say(
+            f"scoring+selection 100k x 2k: {s['projected_100k_s']:.1f}s in one process projected from {s['subscribers']:,}; {s['parallel_projected_100k_s']:.1f}s in {s['parallel_processes']} processes (target < 30 s on 2 cores: {'met' if s['parallel_projected_100k_s'] < 30 else 'MISSED'}); {s['speedup_vs_naive']:.1f}x naive"
+        )
     if "e2e" in r:
         for run in r["e2e"]["runs"]:
             ok = "met" if run["projected_100k_s"] < 600 else "MISSED"

@@ -34,7 +34,9 @@ def _export(model) -> tuple[Path, Path]:
     if not fp32.exists():
         auto_model = model[0].auto_model.eval()
 
-        class Encoder(torch.nn.Module):  # keyword arguments: BertModel.forward's positional order varies by version
+        class Encoder(
+            torch.nn.Module
+        ):  # keyword arguments: BertModel.forward's positional order varies by version
             def __init__(self):
                 super().__init__()
                 self.inner = auto_model
@@ -45,7 +47,9 @@ def _export(model) -> tuple[Path, Path]:
                 ).last_hidden_state
 
         transformer = Encoder().eval()
-        batch = model.tokenizer(["a sample sentence", "another one, longer"], padding=True, return_tensors="pt")
+        batch = model.tokenizer(
+            ["a sample sentence", "another one, longer"], padding=True, return_tensors="pt"
+        )
         with torch.no_grad():
             torch.onnx.export(
                 transformer,
@@ -53,7 +57,10 @@ def _export(model) -> tuple[Path, Path]:
                 str(fp32),
                 input_names=["input_ids", "attention_mask", "token_type_ids"],
                 output_names=["last_hidden_state"],
-                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")},
+                dynamic_axes={
+                    name: {0: "batch", 1: "tokens"}
+                    for name in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")
+                },
                 opset_version=17,
                 dynamo=False,
             )
@@ -75,7 +82,13 @@ def _embedder(path: Path, model, threads: int, batch_size: int):
     def embed(texts: list[str]) -> np.ndarray:
         out = []
         for i in range(0, len(texts), batch_size):
-            batch = tokenizer(texts[i : i + batch_size], padding=True, truncation=True, max_length=max_len, return_tensors="np")
+            batch = tokenizer(
+                texts[i : i + batch_size],
+                padding=True,
+                truncation=True,
+                max_length=max_len,
+                return_tensors="np",
+            )
             feeds = {k: batch[k].astype(np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")}
             hidden = session.run(None, feeds)[0]
             mask = feeds["attention_mask"][..., None].astype(np.float32)
@@ -101,7 +114,9 @@ def compare(texts: list[str], *, threads: int) -> dict:
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
-        return {"skipped": "onnxruntime not importable (pip install --no-deps --target var/bench-site -r requirements-bench.txt)"}
+        return {
+            "skipped": "onnxruntime not importable (pip install --no-deps --target var/bench-site -r requirements-bench.txt)"
+        }
     from django.conf import settings
 
     from digest.embedding import embed_texts, load_model, model_name

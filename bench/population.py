@@ -33,7 +33,15 @@ DEVSET = ROOT / "digest" / "data" / "devset.json"
 CACHE = ROOT / "var" / "bench-cache"
 
 _PREFIXES = ["", "Towards ", "Revisiting ", "On ", "Scaling ", "Efficient ", "Rethinking ", "Learning "]
-_SUFFIXES = ["", " at Scale", " Revisited", " for Low-Resource Settings", " with Fewer Parameters", ": A Study", " in Practice"]
+_SUFFIXES = [
+    "",
+    " at Scale",
+    " Revisited",
+    " for Low-Resource Settings",
+    " with Fewer Parameters",
+    ": A Study",
+    " in Practice",
+]
 _STYLES = ("keywords", "bullets", "semicolons", "prose", "lines")
 
 
@@ -61,7 +69,8 @@ def synth_papers(count: int, seed: int = 0) -> list[dict]:
             {
                 "title": title,
                 "abstract": abstract,
-                "authors": row.get("authors") or [f"Author {i % 97}", f"Author {i % 89}", f"Author {i % 83}", f"Author {i % 79}"],
+                "authors": row.get("authors")
+                or [f"Author {i % 97}", f"Author {i % 89}", f"Author {i % 83}", f"Author {i % 79}"],
                 "upvotes": rng.choice([0, 0, 1, 3, 7, 12, 30, 80, 150]),
             }
         )
@@ -79,7 +88,9 @@ def cached_vectors(kind: str, texts: list[str]) -> np.ndarray:
     CACHE.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     vectors = embed_texts(texts)
-    print(f"  (embedded {len(texts)} {kind} texts once in {time.perf_counter() - started:.1f}s; cached in {path.relative_to(ROOT)})")
+    print(
+        f"  (embedded {len(texts)} {kind} texts once in {time.perf_counter() - started:.1f}s; cached in {path.relative_to(ROOT)})"
+    )
     np.save(path, vectors)
     return vectors
 
@@ -101,7 +112,12 @@ def topic_vocabulary() -> tuple[list[str], list[str], list[str]]:
             if 2 <= len(half.split()) <= 9:
                 facets.append(half)
     facets = list(dict.fromkeys(f for f in facets if len(f) >= 3))
-    exclusions = list(dict.fromkeys(exclusions + ["surveys", "medical imaging", "robotics", "speech recognition", "reinforcement learning"]))
+    exclusions = list(
+        dict.fromkeys(
+            exclusions
+            + ["surveys", "medical imaging", "robotics", "speech recognition", "reinforcement learning"]
+        )
+    )
     return facets, exclusions, titles
 
 
@@ -123,7 +139,7 @@ def synth_profiles(count: int, seed: int = 1) -> list[dict]:
     rng = random.Random(seed)
     facets, exclusions, titles = topic_vocabulary()
     out = []
-    for i in range(count):
+    for _i in range(count):
         k = rng.choices([1, 2, 3, 4, 5], weights=[15, 25, 30, 20, 10])[0]
         # Interests cluster: most people's topics are neighbours in the vocabulary.
         start = rng.randrange(len(facets))
@@ -135,7 +151,9 @@ def synth_profiles(count: int, seed: int = 1) -> list[dict]:
                 "exclusions": ", ".join("not " + e for e in rng.sample(exclusions, rng.choice([1, 1, 2])))
                 if rng.random() < 0.15
                 else "",
-                "seed_papers": "\n".join(rng.sample(titles, rng.choice([1, 2]))) if rng.random() < 0.05 else "",
+                "seed_papers": "\n".join(rng.sample(titles, rng.choice([1, 2])))
+                if rng.random() < 0.05
+                else "",
                 "digest_size": rng.choices([3, 5, 10], weights=[15, 70, 15])[0],
                 "threshold": rng.choices([0.0, 0.3, 0.5], weights=[80, 10, 10])[0],
                 "send_empty_note": rng.random() < 0.1,
@@ -190,7 +208,11 @@ def subscribers_load(*, count: int, batch: int = 2000) -> int:
 
     specs = synth_profiles(count)
     texts = sorted(
-        {t for s in specs for t in ranking.split_facets(s["interests"]) + ranking.split_exclusions(s["exclusions"])}
+        {
+            t
+            for s in specs
+            for t in ranking.split_facets(s["interests"]) + ranking.split_exclusions(s["exclusions"])
+        }
     )
     matrix = cached_vectors("facets", texts)
     vector_of = {t: matrix[i] for i, t in enumerate(texts)}
@@ -215,7 +237,10 @@ def subscribers_load(*, count: int, batch: int = 2000) -> int:
         profiles = []
         for subscriber, s in zip(subscribers, chunk, strict=True):
             profile = TopicProfile(
-                subscriber=subscriber, interests=s["interests"], exclusions=s["exclusions"], seed_papers=s["seed_papers"]
+                subscriber=subscriber,
+                interests=s["interests"],
+                exclusions=s["exclusions"],
+                seed_papers=s["seed_papers"],
             )
             facets = ranking.split_facets(s["interests"])
             excluded = ranking.split_exclusions(s["exclusions"])

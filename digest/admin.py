@@ -24,7 +24,15 @@ class EmbeddedFilter(admin.SimpleListFilter):
 
 @admin.register(Paper)
 class PaperAdmin(admin.ModelAdmin):
-    list_display = ("title_short", "arxiv_id", "announced_on", "source", "primary_category", "upvotes", "embedded")
+    list_display = (
+        "title_short",
+        "arxiv_id",
+        "announced_on",
+        "source",
+        "primary_category",
+        "upvotes",
+        "embedded",
+    )
     list_filter = ("announced_on", "source", EmbeddedFilter, "primary_category")
     search_fields = ("title", "arxiv_id", "external_id")
     date_hierarchy = "announced_on"
@@ -47,7 +55,9 @@ class PaperAdmin(admin.ModelAdmin):
     @admin.action(description="Re-embed selected papers (current model)")
     def reembed(self, request, queryset):
         done = operations.papers_reembed(paper_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"Re-embedded {done} papers with {embedding.model_name()}.", messages.SUCCESS)
+        self.message_user(
+            request, f"Re-embedded {done} papers with {embedding.model_name()}.", messages.SUCCESS
+        )
 
 
 @admin.register(PaperEmbedding)
@@ -63,7 +73,17 @@ class PaperEmbeddingAdmin(admin.ModelAdmin):
 
 @admin.register(IngestRun)
 class IngestRunAdmin(admin.ModelAdmin):
-    list_display = ("source", "status", "started_at", "finished_at", "fetched", "created", "updated", "unchanged", "failed")
+    list_display = (
+        "source",
+        "status",
+        "started_at",
+        "finished_at",
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "failed",
+    )
     list_filter = ("status", "source", "started_at")
     search_fields = ("source",)
     date_hierarchy = "started_at"
@@ -80,14 +100,24 @@ class IngestRunAdmin(admin.ModelAdmin):
                 return
             level = messages.SUCCESS if new.status == IngestRun.Status.SUCCEEDED else messages.WARNING
             self.message_user(
-                request, f"{run.source}: {new.status}, {new.created} created, {new.updated} updated, {new.failed} failed.", level
+                request,
+                f"{run.source}: {new.status}, {new.created} created, {new.updated} updated, {new.failed} failed.",
+                level,
             )
 
 
 @admin.register(DailyRun)
 class DailyRunAdmin(admin.ModelAdmin):
     list_display = (
-        "edition_date", "slot", "status", "started_at", "finished_at", "papers", "subscribers", "digests_built", "digests_skipped",
+        "edition_date",
+        "slot",
+        "status",
+        "started_at",
+        "finished_at",
+        "papers",
+        "subscribers",
+        "digests_built",
+        "digests_skipped",
     )
     list_filter = ("status", "slot", "edition_date")
     date_hierarchy = "edition_date"
@@ -104,7 +134,16 @@ class DigestItemInline(admin.TabularInline):
 
 @admin.register(Digest)
 class DigestAdmin(admin.ModelAdmin):
-    list_display = ("subscriber", "edition_date", "status", "papers", "attempts", "sent_at", "error_short", "inspect")
+    list_display = (
+        "subscriber",
+        "edition_date",
+        "status",
+        "papers",
+        "attempts",
+        "sent_at",
+        "error_short",
+        "inspect",
+    )
     list_filter = ("status", "edition_date")
     search_fields = ("subscriber__email", "message_id")
     date_hierarchy = "edition_date"
@@ -129,19 +168,26 @@ class DigestAdmin(admin.ModelAdmin):
     def inspect(self, digest):
         url = reverse("ops:inspector")
         return format_html(
-            '<a href="{}?subscriber={}&amp;date={}">inspect</a>', url, digest.subscriber_id, digest.edition_date.isoformat()
+            '<a href="{}?subscriber={}&amp;date={}">inspect</a>',
+            url,
+            digest.subscriber_id,
+            digest.edition_date.isoformat(),
         )
 
     @admin.action(description="Resend selected failed digests")
     def resend_failed(self, request, queryset):
         try:
-            requeued = operations.digests_resend_failed(digest_ids=list(queryset.values_list("pk", flat=True)))
+            requeued = operations.digests_resend_failed(
+                digest_ids=list(queryset.values_list("pk", flat=True))
+            )
         except operations.OperationUnavailable as exc:
             self.message_user(request, f"Cannot resend: {exc}", messages.ERROR)
             return
         skipped = queryset.count() - len(requeued)
         note = f" {skipped} selected were not failed and were left alone." if skipped else ""
-        self.message_user(request, f"Queued {len(requeued)} failed digests for sending.{note}", messages.SUCCESS)
+        self.message_user(
+            request, f"Queued {len(requeued)} failed digests for sending.{note}", messages.SUCCESS
+        )
 
 
 @admin.register(DigestItem)

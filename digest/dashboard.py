@@ -215,9 +215,7 @@ def feedback_per_day(window: Window) -> dict[str, list[int]]:
         .order_by()
     )
     by_day = {row["day"]: row for row in rows}
-    return {
-        name: [by_day[d][name] if d in by_day else 0 for d in window.dates] for name in ("more", "less")
-    }
+    return {name: [by_day[d][name] if d in by_day else 0 for d in window.dates] for name in ("more", "less")}
 
 
 # --- Daily runs --------------------------------------------------------------
@@ -255,7 +253,9 @@ def run_banner(edition_date: date) -> Banner:
             "warning", "No papers today", f"The run for {edition_date} succeeded but found no new papers."
         )
     return Banner(
-        "ok", "Run succeeded", f"{runs['papers']} new papers, {runs['built']} digests built for {edition_date}."
+        "ok",
+        "Run succeeded",
+        f"{runs['papers']} new papers, {runs['built']} digests built for {edition_date}.",
     )
 
 
@@ -319,7 +319,9 @@ def dashboard_overview(window: Window) -> Overview:
         stacked_bar_chart("Digests per edition date", labels, [Series(k, v) for k, v in digests.items()]),
         bar_chart("Scores of picked papers", score_histogram(window), series_name="papers"),
         line_chart("Empty digests (% of digests)", labels, [Series("empty %", empty["percent"])]),
-        stacked_bar_chart("Papers created by ingest, per source", labels, [Series(k, v) for k, v in created.items()]),
+        stacked_bar_chart(
+            "Papers created by ingest, per source", labels, [Series(k, v) for k, v in created.items()]
+        ),
         stacked_bar_chart("Feedback per day", labels, [Series(k, v) for k, v in feedback.items()]),
     ]
     return Overview(

@@ -16,7 +16,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import InterfaceError, OperationalError, connection as db_connection
+from django.db import InterfaceError, OperationalError
+from django.db import connection as db_connection
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
@@ -59,7 +60,9 @@ def _authors(authors: list[str]) -> str:
     return ", ".join(authors)
 
 
-def digest_context(digest: Digest, *, counts: dict | None = None, unsaved_items: list[DigestItem] | None = None) -> dict:
+def digest_context(
+    digest: Digest, *, counts: dict | None = None, unsaved_items: list[DigestItem] | None = None
+) -> dict:
     """Everything the digest templates need; shared by the email, the browser view and previews.
 
     `unsaved_items` stand in for `digest.items` when the digest is not saved (a preview).
@@ -127,7 +130,9 @@ def message_id_for(digest: Digest) -> str:
     return f"<digest-{digest.pk}-{digest.edition_date:%Y%m%d}@{domain}>"
 
 
-def digest_message(digest: Digest, *, counts: dict | None = None, unsaved_items: list[DigestItem] | None = None):
+def digest_message(
+    digest: Digest, *, counts: dict | None = None, unsaved_items: list[DigestItem] | None = None
+):
     context = digest_context(digest, counts=counts, unsaved_items=unsaved_items)
     unsubscribe = context["unsubscribe_url"]
     list_unsubscribe = f"<{unsubscribe}>"
@@ -143,7 +148,9 @@ def digest_message(digest: Digest, *, counts: dict | None = None, unsaved_items:
         "X-Auto-Response-Suppress": "OOF, AutoReply",
     }
     message_id = message_id_for(digest) if digest.pk else None
-    return email_build("digest", to=digest.subscriber.email, context=context, headers=headers, message_id=message_id)
+    return email_build(
+        "digest", to=digest.subscriber.email, context=context, headers=headers, message_id=message_id
+    )
 
 
 def _claim(digest_id: int) -> bool:
@@ -162,7 +169,10 @@ def _classify(exc: Exception) -> Exception:
 
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
-        text = "; ".join(f"{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}" for code, msg in exc.recipients.values())
+        text = "; ".join(
+            f"{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+            for code, msg in exc.recipients.values()
+        )
         return TemporaryFailure(text) if all(400 <= c < 500 for c in codes) else PermanentFailure(text)
     if isinstance(exc, smtplib.SMTPResponseException):
         text = f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
@@ -186,7 +196,10 @@ def _mark_sent(digest: Digest) -> None:
     for delay in (*MARK_SENT_RETRY_DELAYS, None):
         try:
             Digest.objects.filter(pk=digest.pk, status=Digest.Status.SENDING).update(
-                status=Digest.Status.SENT, sent_at=timezone.now(), message_id=message_id_for(digest), last_error=""
+                status=Digest.Status.SENT,
+                sent_at=timezone.now(),
+                message_id=message_id_for(digest),
+                last_error="",
             )
             if digest.subscriber.bounce_count:  # loaded with the chunk: spares a query per digest
                 Subscriber.objects.filter(pk=digest.subscriber_id, bounce_count__gt=0).update(bounce_count=0)
@@ -195,7 +208,9 @@ def _mark_sent(digest: Digest) -> None:
             # Inside a transaction a new connection cannot replay it; let the caller's handling decide.
             if delay is None or db_connection.in_atomic_block:
                 raise
-            logger.warning("digest %s accepted but not yet marked sent: database unavailable, retrying", digest.pk)
+            logger.warning(
+                "digest %s accepted but not yet marked sent: database unavailable, retrying", digest.pk
+            )
             db_connection.close()
             time.sleep(delay)
 
@@ -225,7 +240,9 @@ def _mark_permanent(digest: Digest, reason: str) -> None:
     Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.FAILED, last_error=reason[:2000])
     Subscriber.objects.filter(pk=digest.subscriber_id).update(bounce_count=F("bounce_count") + 1)
     Subscriber.objects.filter(
-        pk=digest.subscriber_id, bounce_count__gte=settings.DIGEST_BOUNCE_LIMIT, status=Subscriber.Status.ACTIVE
+        pk=digest.subscriber_id,
+        bounce_count__gte=settings.DIGEST_BOUNCE_LIMIT,
+        status=Subscriber.Status.ACTIVE,
     ).update(status=Subscriber.Status.BOUNCED)
 
 
@@ -236,7 +253,9 @@ def digests_send(*, digest_ids: list[int], connection=None) -> SendResult:
         d.pk: d
         for d in Digest.objects.filter(pk__in=digest_ids)
         .select_related("subscriber__profile")
-        .prefetch_related(Prefetch("items", queryset=DigestItem.objects.select_related("paper").order_by("rank")))
+        .prefetch_related(
+            Prefetch("items", queryset=DigestItem.objects.select_related("paper").order_by("rank"))
+        )
     }
     connection = connection or get_connection()
     opened = False
@@ -244,7 +263,11 @@ def digests_send(*, digest_ids: list[int], connection=None) -> SendResult:
     try:
         for digest_id in digest_ids:
             digest = digests.get(digest_id)
-            if digest is None or digest.subscriber.status != Subscriber.Status.ACTIVE or not _claim(digest_id):
+            if (
+                digest is None
+                or digest.subscriber.status != Subscriber.Status.ACTIVE
+                or not _claim(digest_id)
+            ):
                 # Sent already, claimed by another worker, deleted, or the subscriber left.
                 result.skipped.append(digest_id)
                 continue
@@ -263,7 +286,9 @@ def digests_send(*, digest_ids: list[int], connection=None) -> SendResult:
                     result.failed.append(digest_id)
                 elif isinstance(failure, TemporaryFailure):
                     logger.info("digest %s to %s deferred: %s", digest_id, digest.subscriber.email, failure)
-                    (result.retry if _mark_temporary(digest_id, str(failure)) else result.failed).append(digest_id)
+                    (result.retry if _mark_temporary(digest_id, str(failure)) else result.failed).append(
+                        digest_id
+                    )
                     if isinstance(exc, (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout)):
                         connection.close()
                         opened = False
@@ -304,7 +329,9 @@ def digest_preview_message(*, subscriber: Subscriber, edition_date):
     digest = (
         Digest.objects.filter(subscriber=subscriber, edition_date=edition_date)
         .select_related("subscriber__profile")
-        .prefetch_related(Prefetch("items", queryset=DigestItem.objects.select_related("paper").order_by("rank")))
+        .prefetch_related(
+            Prefetch("items", queryset=DigestItem.objects.select_related("paper").order_by("rank"))
+        )
         .first()
     )
     if digest is not None:

@@ -75,7 +75,9 @@ def papers_embed(*, paper_ids: list[int] | None = None, progress=None) -> int:
         vectors = embed_texts([paper_text(title, abstract) for _, title, abstract in page], name=name)
         PaperEmbedding.objects.bulk_create(
             [
-                PaperEmbedding(paper_id=pid, model_name=name, dim=vectors.shape[1], vector=vec.astype("<f4").tobytes())
+                PaperEmbedding(
+                    paper_id=pid, model_name=name, dim=vectors.shape[1], vector=vec.astype("<f4").tobytes()
+                )
                 for (pid, _, _), vec in zip(page, vectors, strict=True)
             ],
             ignore_conflicts=True,  # a concurrent embedder got there first; same vector

@@ -154,7 +154,9 @@ class Rankers:
         self.corpus = corpus
         self.embed = embed
         self.bm25 = bm25s.BM25()
-        self.bm25.index(bm25s.tokenize(corpus.papers.texts, stopwords="en", show_progress=False), show_progress=False)
+        self.bm25.index(
+            bm25s.tokenize(corpus.papers.texts, stopwords="en", show_progress=False), show_progress=False
+        )
 
     def bm25_scores(self, profile: DevProfile) -> np.ndarray:
         import bm25s
@@ -194,7 +196,12 @@ class Rankers:
         built = self.profile(profile)
         scores = ranking.score_profiles(self.corpus.papers, [built])
         picks = ranking.select(
-            self.corpus.papers, built, scores.calibrated[0], scores.best_anchor[0], scores.anchor_labels[0], scores.raw[0]
+            self.corpus.papers,
+            built,
+            scores.calibrated[0],
+            scores.best_anchor[0],
+            scores.anchor_labels[0],
+            scores.raw[0],
         )
         head = [int(p.paper_id) for p in picks]  # ids are corpus positions here
         taken = set(head)

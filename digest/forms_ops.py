@@ -16,8 +16,12 @@ class WindowForm(forms.Form):
 
 class InspectorForm(forms.Form):
     q = forms.CharField(label="Email contains", max_length=254, required=False)
-    subscriber = forms.ModelChoiceField(queryset=Subscriber.objects.all(), required=False, widget=forms.HiddenInput)
-    date = forms.DateField(label="Edition date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    subscriber = forms.ModelChoiceField(
+        queryset=Subscriber.objects.all(), required=False, widget=forms.HiddenInput
+    )
+    date = forms.DateField(
+        label="Edition date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def clean_date(self):
         return self.cleaned_data["date"] or timezone.localdate()

@@ -201,8 +201,21 @@ def _snapshot(paper: Paper) -> tuple:
     return tuple(
         getattr(paper, name)
         for name in (
-            "arxiv_id", "title", "abstract", "authors", "categories", "primary_category", "url", "pdf_url",
-            "version", "published_on", "announced_on", "sources", "upvotes", "num_comments", "extra",
+            "arxiv_id",
+            "title",
+            "abstract",
+            "authors",
+            "categories",
+            "primary_category",
+            "url",
+            "pdf_url",
+            "version",
+            "published_on",
+            "announced_on",
+            "sources",
+            "upvotes",
+            "num_comments",
+            "extra",
         )
     )
 
@@ -211,7 +224,9 @@ def ingest_run_start(*, source: str, params: dict) -> IngestRun:
     return IngestRun.objects.create(source=source, params=params)
 
 
-def ingest_run_finish(run: IngestRun, *, fetched: int, counts: UpsertCounts, error: str | None = None) -> IngestRun:
+def ingest_run_finish(
+    run: IngestRun, *, fetched: int, counts: UpsertCounts, error: str | None = None
+) -> IngestRun:
     run.fetched = fetched
     run.created = counts.created
     run.updated = counts.updated
@@ -276,7 +291,12 @@ def ingest_source(
     run = ingest_run_finish(run, fetched=collected.fetched, counts=counts)
     logger.info(
         "ingest %s: %d fetched, %d new, %d updated, %d unchanged, %d failed",
-        source, run.fetched, run.created, run.updated, run.unchanged, run.failed,
+        source,
+        run.fetched,
+        run.created,
+        run.updated,
+        run.unchanged,
+        run.failed,
     )
     return run
 

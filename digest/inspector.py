@@ -49,7 +49,9 @@ def digest_picks(digest: Digest) -> list[Pick]:
 def subscriber_preview(subscriber: Subscriber, edition_date: date) -> list[Pick]:
     """What the daily run would pick for this subscriber on this date (nothing is stored)."""
     picks = scoring.digest_picks_preview(subscriber, edition_date)
-    return [Pick(rank, paper.title, paper.link, score, why) for rank, (paper, score, why) in enumerate(picks, 1)]
+    return [
+        Pick(rank, paper.title, paper.link, score, why) for rank, (paper, score, why) in enumerate(picks, 1)
+    ]
 
 
 def interests_preview(*, interests: str, exclusions: str = "", size: int = 5) -> list[Pick]:

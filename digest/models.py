@@ -13,7 +13,8 @@ class Paper(models.Model):
     # Stable identity across sources: the bare arXiv id (no version) when there
     # is one, else "<source>:<id or title hash>".
     external_id = models.CharField(max_length=200, unique=True)
-    arxiv_id = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "", for papers without one, so the partial unique index skips them.
+    arxiv_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     # Lower-cased alphanumeric title: the guard that merges a title-only record
     # (a Daily Papers page) with the same paper met later with its arXiv id.
     title_key = models.CharField(max_length=300, db_index=True)
@@ -74,6 +75,9 @@ class PaperEmbedding(models.Model):
             models.UniqueConstraint(fields=["paper", "model_name"], name="embedding_one_per_model"),
             models.CheckConstraint(condition=Q(dim__gt=0), name="embedding_dim_positive"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.model_name} vector of paper {self.paper_id}"
 
     def as_array(self) -> np.ndarray:
         return np.frombuffer(bytes(self.vector), dtype="<f4")
@@ -141,7 +145,9 @@ class Digest(models.Model):
         FAILED = "failed", "Failed"  # permanent failure, or retries exhausted
         SKIPPED = "skipped", "Skipped"  # nothing worth sending today
 
-    subscriber = models.ForeignKey("subscriptions.Subscriber", on_delete=models.CASCADE, related_name="digests")
+    subscriber = models.ForeignKey(
+        "subscriptions.Subscriber", on_delete=models.CASCADE, related_name="digests"
+    )
     edition_date = models.DateField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     message_id = models.CharField(max_length=255, blank=True)
@@ -156,7 +162,9 @@ class Digest(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["subscriber", "edition_date"], name="digest_one_per_subscriber_per_day"),
+            models.UniqueConstraint(
+                fields=["subscriber", "edition_date"], name="digest_one_per_subscriber_per_day"
+            ),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False), name="digest_sent_has_sent_at"
             ),

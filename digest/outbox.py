@@ -9,7 +9,7 @@ import json
 import os
 import re
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -36,16 +36,18 @@ class OutboxEmailBackend(BaseEmailBackend):
         return len(email_messages)
 
     def _write(self, message) -> None:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         base = f"{stamp}-{_SAFE.sub('_', message.to[0] if message.to else 'unknown')[:60]}"
         (self.outbox_dir / f"{base}.eml").write_bytes(message.message().as_bytes())
-        html_part = next((body for body, mime in getattr(message, "alternatives", []) if mime == "text/html"), None)
+        html_part = next(
+            (body for body, mime in getattr(message, "alternatives", []) if mime == "text/html"), None
+        )
         if html_part is not None:
             (self.outbox_dir / f"{base}.html").write_text(html_part, encoding="utf-8")
         meta = {
             "to": ", ".join(message.to),
             "subject": str(message.subject),
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "html": f"{base}.html" if html_part is not None else None,
             "eml": f"{base}.eml",
         }

@@ -25,14 +25,18 @@ def chunked(ids: list[int], size: int) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-def daily_run_start(*, edition_date: date, subscriber_ids: list[int] | None = None, slot: str = "all") -> DailyRun:
+def daily_run_start(
+    *, edition_date: date, subscriber_ids: list[int] | None = None, slot: str = "all"
+) -> DailyRun:
     """Record the run and enqueue one build task per chunk of subscribers (after commit)."""
     from digest import tasks
 
     papers_embed()
     if subscriber_ids is None:
         subscriber_ids = list(
-            Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).order_by("pk").values_list("pk", flat=True)
+            Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
     chunks = chunked(subscriber_ids, settings.DIGEST_SCORE_CHUNK_SIZE)
     start, end = candidate_window(edition_date)
@@ -73,4 +77,6 @@ def daily_run_finish(run_id: int) -> None:
 
 
 def daily_run_fail(run_id: int, error: str) -> None:
-    DailyRun.objects.filter(pk=run_id).update(status=DailyRun.Status.FAILED, error=error[:5000], finished_at=timezone.now())
+    DailyRun.objects.filter(pk=run_id).update(
+        status=DailyRun.Status.FAILED, error=error[:5000], finished_at=timezone.now()
+    )

@@ -43,17 +43,28 @@ def _candidates() -> tuple[ranking.PaperSet, list[str]]:
     if missing:
         papers_embed(paper_ids=missing)
         vectors.update(vectors_for_papers(missing))
-    rows = {p["id"]: p for p in Paper.objects.filter(id__in=ids).values("id", "title", "abstract", "upvotes", "url", "arxiv_id")}
+    rows = {
+        p["id"]: p
+        for p in Paper.objects.filter(id__in=ids).values(
+            "id", "title", "abstract", "upvotes", "url", "arxiv_id"
+        )
+    }
     ids = [pid for pid in ids if pid in vectors and pid in rows]
     papers = ranking.PaperSet(
         ids=np.asarray(ids, dtype=np.int64),
         titles=[rows[pid]["title"] for pid in ids],
         texts=[paper_text(rows[pid]["title"], rows[pid]["abstract"]) for pid in ids],
-        vectors=np.vstack([vectors[pid] for pid in ids]).astype(np.float32) if ids else np.zeros((0, 1), np.float32),
+        vectors=np.vstack([vectors[pid] for pid in ids]).astype(np.float32)
+        if ids
+        else np.zeros((0, 1), np.float32),
         upvotes=np.asarray([rows[pid]["upvotes"] or 0 for pid in ids], dtype=np.float32),
     )
     papers.lexical  # noqa: B018 - build the index now, not in the first visitor's request
-    urls = [rows[pid]["url"] or (f"https://arxiv.org/abs/{rows[pid]['arxiv_id']}" if rows[pid]["arxiv_id"] else "") for pid in ids]
+    urls = [
+        rows[pid]["url"]
+        or (f"https://arxiv.org/abs/{rows[pid]['arxiv_id']}" if rows[pid]["arxiv_id"] else "")
+        for pid in ids
+    ]
     with _lock:
         _cache.clear()  # one corpus at a time: the newest
         _cache[key] = (papers, urls)

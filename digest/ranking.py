@@ -103,7 +103,9 @@ SCORE_BLOCK = 256
 _LINE_SPLIT = re.compile(r"[\n;]+|(?<=[.!?])\s+(?=[A-Z*\-•·\d])")
 _BULLET = re.compile(r"^\s*(?:[-*•·+]|\d+[.)])\s*")
 # "not medical imaging", "no NAS", "without surveys", "except RL", "exclude X".
-_NEGATION = re.compile(r"^(?:not|no|without|except|excluding|exclude|minus|but not|nothing on|avoid)\b[\s:]*", re.I)
+_NEGATION = re.compile(
+    r"^(?:not|no|without|except|excluding|exclude|minus|but not|nothing on|avoid)\b[\s:]*", re.I
+)
 # A line is a list when it has two or more comma-separated items and none is
 # longer than this: "optimizers, normalization layers, initialization and
 # parametrization" is a list of topics; a prose sentence with a comma is not.
@@ -254,7 +256,9 @@ class LexicalIndex:
         self.vocab: dict[str, int] = {t: i for t, i in retriever.vocab_dict.items() if t and i < terms}
         # bm25s stores one row per token (CSR over tokens, columns are papers).
         self.weights = sp.csr_matrix(
-            (scores["data"], scores["indices"], scores["indptr"]), shape=(terms, self.n_docs), dtype=np.float32
+            (scores["data"], scores["indices"], scores["indptr"]),
+            shape=(terms, self.n_docs),
+            dtype=np.float32,
         )
         df = np.diff(self.weights.indptr).astype(np.float64)
         self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
@@ -268,7 +272,9 @@ class LexicalIndex:
         for query in queries:
             words = dict.fromkeys(tokenize(query))
             ids = [self.vocab[w] for w in words if w in self.vocab]
-            idf = sorted([*self.idf[ids].tolist(), *[self.unseen_idf] * (len(words) - len(ids))], reverse=True)
+            idf = sorted(
+                [*self.idf[ids].tolist(), *[self.unseen_idf] * (len(words) - len(ids))], reverse=True
+            )
             ideal = float(sum(idf[:IDEAL_WORDS]))
             if ids and ideal > 0:
                 indices.extend(ids)
@@ -290,7 +296,7 @@ class LexicalIndex:
         bigrams: dict[tuple[str, str], int] = {}
         rows, cols = [], []
         for column, words in enumerate(self._tokens):
-            for pair in set(zip(words, words[1:])):
+            for pair in set(zip(words, words[1:], strict=False)):
                 rows.append(bigrams.setdefault(pair, len(bigrams)))
                 cols.append(column)
         presence = sp.csr_matrix(
@@ -312,7 +318,7 @@ class LexicalIndex:
                 matrix, keys = self.weights, [self.vocab.get(words[0])]
             else:
                 bigrams, matrix = self._bigram_index
-                keys = [bigrams.get(pair) for pair in zip(words, words[1:])]
+                keys = [bigrams.get(pair) for pair in zip(words, words[1:], strict=False)]
             if not keys or None in keys:
                 continue  # a word or pair that no paper has
             present[row] = np.asarray((matrix[keys] > 0).sum(axis=0)).ravel() >= len(keys)
@@ -350,9 +356,9 @@ class PaperSet:
     def popularity(self) -> np.ndarray:
         """Bounded tie-breaker from upvotes, 0..POPULARITY_MAX_BONUS."""
         upvotes = np.clip(np.nan_to_num(np.asarray(self.upvotes, dtype=np.float32)), 0, None)
-        return (POPULARITY_MAX_BONUS * np.minimum(1.0, np.log1p(upvotes) / math.log1p(POPULARITY_SATURATION))).astype(
-            np.float32
-        )
+        return (
+            POPULARITY_MAX_BONUS * np.minimum(1.0, np.log1p(upvotes) / math.log1p(POPULARITY_SATURATION))
+        ).astype(np.float32)
 
 
 @dataclass
@@ -423,9 +429,13 @@ def build_profile(
         facets=facets,
         facet_vectors=vectors[: len(facets)] if vectors is not None else empty,
         exclusions=excluded,
-        exclusion_vectors=vectors[len(facets) : len(facets) + len(excluded)] if vectors is not None else empty,
+        exclusion_vectors=vectors[len(facets) : len(facets) + len(excluded)]
+        if vectors is not None
+        else empty,
         positive_labels=[label for label, _ in positives],
-        positive_vectors=np.vstack([np.asarray(v, dtype=np.float32) for _, v in positives]) if positives else empty,
+        positive_vectors=np.vstack([np.asarray(v, dtype=np.float32) for _, v in positives])
+        if positives
+        else empty,
         negative_vectors=np.vstack(negatives) if negatives else empty,
         size=size,
         threshold=threshold,
@@ -465,7 +475,9 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
         positives = _rows(profile.positive_vectors, dim)
         exclusions = _rows(profile.exclusion_vectors, dim)
         negatives = _rows(profile.negative_vectors, dim)
-        labels.append(list(profile.facets[: len(facets)]) + [f"like: {label}" for label in profile.positive_labels])
+        labels.append(
+            list(profile.facets[: len(facets)]) + [f"like: {label}" for label in profile.positive_labels]
+        )
         facet_text.extend(profile.facets[: len(facets)])
         penalty_text.extend(profile.exclusions[: len(exclusions)])
         anchor_vec += [facets, positives]
@@ -482,7 +494,10 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
     # Anchors, in profile order: each profile's facets then its positives.
     anchors = np.vstack(anchor_vec) if anchor_vec else np.zeros((0, dim), dtype=np.float32)
     is_facet = np.concatenate(
-        [np.r_[np.ones(f, bool), np.zeros(p, bool)] for f, p in zip(facet_counts, positive_counts, strict=True)]
+        [
+            np.r_[np.ones(f, bool), np.zeros(p, bool)]
+            for f, p in zip(facet_counts, positive_counts, strict=True)
+        ]
         or [np.zeros(0, bool)]
     )
     sims = anchors @ papers.vectors.T  # (anchors, papers)
@@ -494,9 +509,12 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
     if SUMMARY_WEIGHT and is_facet.any():
         # Each facet is read in the context of the whole profile.
         has = np.asarray([p.summary_vector is not None and len(p.facets) > 0 for p in profiles])
-        whole_vec = np.vstack([p.summary_vector for p, h in zip(profiles, has) if h]).astype(np.float32)
+        whole_vec = np.vstack([p.summary_vector for p, h in zip(profiles, has, strict=True) if h]).astype(
+            np.float32
+        )
         whole = COSINE_WEIGHT * (whole_vec @ papers.vectors.T) + (1 - COSINE_WEIGHT) * papers.lexical.scores(
-            [p.summary for p, h in zip(profiles, has) if h])
+            [p.summary for p, h in zip(profiles, has, strict=True) if h]
+        )
         row_of = np.cumsum(has) - 1
         facet_owner = np.repeat(np.arange(count), facet_counts)
         sims[is_facet] = (1 - SUMMARY_WEIGHT) * sims[is_facet] + SUMMARY_WEIGHT * whole[row_of[facet_owner]]
@@ -516,7 +534,10 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
     pen_rows = np.vstack(penalty_vec) if penalty_vec else np.zeros((0, dim), dtype=np.float32)
     if len(pen_rows):
         is_exclusion = np.concatenate(
-            [np.r_[np.ones(e, bool), np.zeros(q, bool)] for e, q in zip(exclusion_counts, negative_counts, strict=True)]
+            [
+                np.r_[np.ones(e, bool), np.zeros(q, bool)]
+                for e, q in zip(exclusion_counts, negative_counts, strict=True)
+            ]
         )
         pen = pen_rows @ papers.vectors.T
         if is_exclusion.any():
@@ -585,7 +606,11 @@ def select(
     chosen: list[int] = []
     while len(chosen) < size and open_.any():
         if chosen:
-            mmr = MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * redundancy - FACET_REPEAT_PENALTY * served[anchors]
+            mmr = (
+                MMR_LAMBDA * relevance
+                - (1 - MMR_LAMBDA) * redundancy
+                - FACET_REPEAT_PENALTY * served[anchors]
+            )
         else:
             mmr = relevance.copy()
         mmr[~open_] = -np.inf
@@ -598,7 +623,11 @@ def select(
     for index in chosen:
         column = int(candidates[index])
         anchor = int(anchors[index])
-        picks.append(Pick(int(papers.ids[column]), float(scores[column]), labels[anchor] if anchor < len(labels) else ""))
+        picks.append(
+            Pick(
+                int(papers.ids[column]), float(scores[column]), labels[anchor] if anchor < len(labels) else ""
+            )
+        )
     return picks
 
 
@@ -612,6 +641,11 @@ def rank(papers: PaperSet, profiles: list[Profile]) -> dict[int, list[Pick]]:
         scores = score_profiles(papers, block)
         for row, profile in enumerate(block):
             picks[profile.key] = select(
-                papers, profile, scores.calibrated[row], scores.best_anchor[row], scores.anchor_labels[row], scores.raw[row]
+                papers,
+                profile,
+                scores.calibrated[row],
+                scores.best_anchor[row],
+                scores.anchor_labels[row],
+                scores.raw[row],
             )
     return picks

@@ -84,7 +84,9 @@ def _texts_to_embed(profile: TopicProfile) -> list[str]:
         asked.extend(texts)
         return np.zeros((len(texts), 1), dtype=np.float32)
 
-    ranking.build_profile(key=profile.subscriber_id, interests=profile.interests, exclusions=profile.exclusions, embed=record)
+    ranking.build_profile(
+        key=profile.subscriber_id, interests=profile.interests, exclusions=profile.exclusions, embed=record
+    )
     return asked
 
 
@@ -156,11 +158,15 @@ def profiles_for(subscribers: list[Subscriber], *, edition_date: date) -> list[r
     ):
         feedback[sid][pid] = signal
     taken: dict[int, set[int]] = defaultdict(set)
-    for sid, pid in DigestItem.objects.filter(
-        digest__subscriber_id__in=by_id, digest__status__in=_TAKEN
-    ).exclude(digest__edition_date=edition_date).values_list("digest__subscriber_id", "paper_id"):
+    for sid, pid in (
+        DigestItem.objects.filter(digest__subscriber_id__in=by_id, digest__status__in=_TAKEN)
+        .exclude(digest__edition_date=edition_date)
+        .values_list("digest__subscriber_id", "paper_id")
+    ):
         taken[sid].add(pid)
-    example_ids = {pid for ids in seeds.values() for pid in ids} | {pid for f in feedback.values() for pid in f}
+    example_ids = {pid for ids in seeds.values() for pid in ids} | {
+        pid for f in feedback.values() for pid in f
+    }
     example_vectors = vectors_for_papers(list(example_ids))
     missing = [pid for pid in example_ids if pid not in example_vectors]
     if missing:
@@ -179,12 +185,18 @@ def profiles_for(subscribers: list[Subscriber], *, edition_date: date) -> list[r
                 key=subscriber.pk,
                 interests=topic.interests,
                 exclusions=topic.exclusions,
-                positives=[(f"like: {titles[pid][:120]}", example_vectors[pid]) for pid in liked if pid in example_vectors],
+                positives=[
+                    (f"like: {titles[pid][:120]}", example_vectors[pid])
+                    for pid in liked
+                    if pid in example_vectors
+                ],
                 negatives=[example_vectors[pid] for pid in disliked if pid in example_vectors],
                 size=subscriber.digest_size,
                 threshold=subscriber.threshold,
                 # Papers already picked, and papers the subscriber liked or disliked, are not news.
-                exclude_ids=frozenset(taken[subscriber.pk] | set(feedback[subscriber.pk]) | set(seeds.get(subscriber.pk, []))),
+                exclude_ids=frozenset(
+                    taken[subscriber.pk] | set(feedback[subscriber.pk]) | set(seeds.get(subscriber.pk, []))
+                ),
                 embed=_cached_embedder(topic),
             )
         )
@@ -229,7 +241,9 @@ def _write_digests(subscribers, picks, edition_date) -> tuple[list[int], int]:
     Digest.objects.bulk_create(digests)
     if any(d.pk is None for d in digests):  # backends without RETURNING
         saved = dict(
-            Digest.objects.filter(subscriber__in=subscribers, edition_date=edition_date).values_list("subscriber_id", "id")
+            Digest.objects.filter(subscriber__in=subscribers, edition_date=edition_date).values_list(
+                "subscriber_id", "id"
+            )
         )
         for digest in digests:
             digest.pk = saved[digest.subscriber_id]

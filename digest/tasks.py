@@ -32,7 +32,9 @@ def run_daily(edition_date: str) -> int:
 @shared_task(bind=True, max_retries=3)
 def build_digest_chunk(self, run_id: int, subscriber_ids: list[int], edition_date: str) -> None:
     try:
-        pending, skipped = scoring.digests_build(subscriber_ids=subscriber_ids, edition_date=date.fromisoformat(edition_date))
+        pending, skipped = scoring.digests_build(
+            subscriber_ids=subscriber_ids, edition_date=date.fromisoformat(edition_date)
+        )
     except Exception as exc:
         if self.request.retries >= self.max_retries:
             pipeline.daily_run_fail(run_id, f"chunk of {len(subscriber_ids)} subscribers failed: {exc!r}")

@@ -16,7 +16,9 @@ def view_digest(request: HttpRequest, token: str) -> HttpResponse:
         subscriber, data = read_token(token, "digest")
         digest = (
             Digest.objects.select_related("subscriber__profile")
-            .prefetch_related(Prefetch("items", queryset=DigestItem.objects.select_related("paper").order_by("rank")))
+            .prefetch_related(
+                Prefetch("items", queryset=DigestItem.objects.select_related("paper").order_by("rank"))
+            )
             .get(pk=data["d"], subscriber=subscriber)
         )
     except (BadToken, Digest.DoesNotExist, KeyError):

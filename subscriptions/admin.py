@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 from django.contrib import admin, messages
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from subscriptions.models import Feedback, PendingChange, Subscriber, SubscriberStatusChange, TopicProfile
@@ -34,7 +34,16 @@ class StatusChangeInline(admin.TabularInline):
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
     list_display = (
-        "email", "status", "frequency", "send_hour", "timezone", "digest_size", "threshold", "bounce_count", "created_at", "digests",
+        "email",
+        "status",
+        "frequency",
+        "send_hour",
+        "timezone",
+        "digest_size",
+        "threshold",
+        "bounce_count",
+        "created_at",
+        "digests",
     )
     list_filter = ("status", "frequency", "send_hour", "created_at")
     search_fields = ("email",)

@@ -15,7 +15,15 @@ from subscriptions.models import (
 )
 
 MAX_EMAIL_CHARS = 254
-WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"), (5, "Saturday"), (6, "Sunday")]
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
 HOURS = [(hour, f"{hour:02d}:00") for hour in range(24)]
 
 INTERESTS_HELP = (
@@ -62,11 +70,19 @@ class DigestSettingsForm(PlainLabelsForm):
 
     interests = forms.CharField(
         max_length=MAX_INTERESTS_CHARS,
-        widget=forms.Textarea(attrs={"rows": 5, "placeholder": "Diffusion models for protein design\nEfficient attention for long documents"}),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 5,
+                "placeholder": "Diffusion models for protein design\nEfficient attention for long documents",
+            }
+        ),
         help_text=INTERESTS_HELP,
     )
     exclusions = forms.CharField(
-        max_length=MAX_EXCLUSIONS_CHARS, required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=EXCLUSIONS_HELP
+        max_length=MAX_EXCLUSIONS_CHARS,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=EXCLUSIONS_HELP,
     )
     seed_papers = forms.CharField(
         label="Papers you liked",
@@ -80,7 +96,10 @@ class DigestSettingsForm(PlainLabelsForm):
     send_hour = forms.TypedChoiceField(label="Send at", choices=HOURS, coerce=int, initial=7)
     timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices, initial="UTC")
     digest_size = forms.IntegerField(
-        label="Papers per digest", min_value=1, max_value=settings.DIGEST_MAX_SIZE, initial=settings.DIGEST_DEFAULT_SIZE
+        label="Papers per digest",
+        min_value=1,
+        max_value=settings.DIGEST_MAX_SIZE,
+        initial=settings.DIGEST_DEFAULT_SIZE,
     )
 
 

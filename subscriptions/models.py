@@ -38,7 +38,9 @@ class Subscriber(models.Model):
     digest_size = models.PositiveSmallIntegerField(default=5)
     # Minimum calibrated relevance (0-1) a paper needs to be sent.
     threshold = models.FloatField(default=0.0)
-    send_empty_note = models.BooleanField(default=False, help_text="Send a short note on days with nothing new.")
+    send_empty_note = models.BooleanField(
+        default=False, help_text="Send a short note on days with nothing new."
+    )
     bounce_count = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -48,10 +50,18 @@ class Subscriber(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("email"), name="subscriber_email_unique_ci"),
-            models.CheckConstraint(condition=Q(send_hour__gte=0, send_hour__lte=23), name="subscriber_send_hour_0_23"),
-            models.CheckConstraint(condition=Q(weekly_day__gte=0, weekly_day__lte=6), name="subscriber_weekly_day_0_6"),
-            models.CheckConstraint(condition=Q(digest_size__gte=1, digest_size__lte=20), name="subscriber_digest_size_1_20"),
-            models.CheckConstraint(condition=Q(threshold__gte=0.0, threshold__lte=1.0), name="subscriber_threshold_0_1"),
+            models.CheckConstraint(
+                condition=Q(send_hour__gte=0, send_hour__lte=23), name="subscriber_send_hour_0_23"
+            ),
+            models.CheckConstraint(
+                condition=Q(weekly_day__gte=0, weekly_day__lte=6), name="subscriber_weekly_day_0_6"
+            ),
+            models.CheckConstraint(
+                condition=Q(digest_size__gte=1, digest_size__lte=20), name="subscriber_digest_size_1_20"
+            ),
+            models.CheckConstraint(
+                condition=Q(threshold__gte=0.0, threshold__lte=1.0), name="subscriber_threshold_0_1"
+            ),
             models.CheckConstraint(condition=~Q(email=""), name="subscriber_email_not_empty"),
         ]
 

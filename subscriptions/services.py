@@ -22,8 +22,12 @@ CONFIRMATIONS_PER_HOUR = 3
 
 def subscriber_unsubscribe(*, subscriber: Subscriber) -> bool:
     """Return True if this call changed anything (repeat clicks are harmless)."""
-    updated = Subscriber.objects.filter(pk=subscriber.pk).exclude(status=Subscriber.Status.UNSUBSCRIBED).update(
-        status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at=timezone.now(), updated_at=timezone.now()
+    updated = (
+        Subscriber.objects.filter(pk=subscriber.pk)
+        .exclude(status=Subscriber.Status.UNSUBSCRIBED)
+        .update(
+            status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at=timezone.now(), updated_at=timezone.now()
+        )
     )
     return bool(updated)
 
@@ -61,9 +65,9 @@ def subscriber_bounced(*, email: str, permanent: bool) -> bool:
         subscribers.update(bounce_count=F("bounce_count") + 1, updated_at=timezone.now())
         subscribers = subscribers.filter(bounce_count__gte=settings.DIGEST_BOUNCE_LIMIT)
     return bool(
-        subscribers.filter(status__in=(Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED, Subscriber.Status.PENDING)).update(
-            status=Subscriber.Status.BOUNCED, updated_at=timezone.now()
-        )
+        subscribers.filter(
+            status__in=(Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED, Subscriber.Status.PENDING)
+        ).update(status=Subscriber.Status.BOUNCED, updated_at=timezone.now())
     )
 
 
@@ -112,7 +116,9 @@ def pending_changes_purge(*, now=None) -> tuple[int, int]:
     cutoff = (now or timezone.now()) - timedelta(seconds=MAX_AGE["confirm"])
     _, changes = PendingChange.objects.filter(created_at__lt=cutoff).delete()
     _, addresses = (
-        Subscriber.objects.filter(status=Subscriber.Status.PENDING, confirmed_at__isnull=True, created_at__lt=cutoff)
+        Subscriber.objects.filter(
+            status=Subscriber.Status.PENDING, confirmed_at__isnull=True, created_at__lt=cutoff
+        )
         .exclude(pending_changes__isnull=False)
         .delete()
     )
@@ -191,7 +197,11 @@ def subscriber_export(*, subscriber: Subscriber) -> dict:
         "unsubscribed_at": subscriber.unsubscribed_at.isoformat() if subscriber.unsubscribed_at else None,
         "profile": {name: getattr(profile, name) for name in PROFILE_FIELDS} if profile else None,
         "status_history": [
-            {"status": change.status, "previous_status": change.previous_status or None, "at": change.changed_at.isoformat()}
+            {
+                "status": change.status,
+                "previous_status": change.previous_status or None,
+                "at": change.changed_at.isoformat(),
+            }
             for change in subscriber.status_changes.order_by("changed_at", "id")
         ],
         "pending_changes": [
@@ -199,7 +209,12 @@ def subscriber_export(*, subscriber: Subscriber) -> dict:
             for change in subscriber.pending_changes.order_by("created_at")
         ],
         "feedback": [
-            {"paper": fb.paper.title, "url": fb.paper.link, "signal": fb.get_signal_display(), "at": fb.created_at.isoformat()}
+            {
+                "paper": fb.paper.title,
+                "url": fb.paper.link,
+                "signal": fb.get_signal_display(),
+                "at": fb.created_at.isoformat(),
+            }
             for fb in subscriber.feedback.select_related("paper").order_by("created_at")
         ],
         "digests": [
@@ -208,7 +223,13 @@ def subscriber_export(*, subscriber: Subscriber) -> dict:
                 "status": digest.status,
                 "sent_at": digest.sent_at.isoformat() if digest.sent_at else None,
                 "items": [
-                    {"rank": item.rank, "paper": item.paper.title, "url": item.paper.link, "score": item.score, "why": item.why}
+                    {
+                        "rank": item.rank,
+                        "paper": item.paper.title,
+                        "url": item.paper.link,
+                        "score": item.score,
+                        "why": item.why,
+                    }
                     for item in digest.items.all()
                 ],
             }

@@ -2,7 +2,6 @@
 
 import logging
 import smtplib
-import socket
 
 from celery import shared_task
 from django.conf import settings
@@ -20,13 +19,17 @@ def send_confirmation(self, subscriber_id: int, change_id: int) -> bool:
     """Email the confirm link of one pending change; False when there was nothing to send."""
     from subscriptions import services
 
-    change = PendingChange.objects.select_related("subscriber").filter(pk=change_id, subscriber_id=subscriber_id).first()
+    change = (
+        PendingChange.objects.select_related("subscriber")
+        .filter(pk=change_id, subscriber_id=subscriber_id)
+        .first()
+    )
     if change is None:
         # Confirmed through an earlier link, or the address was deleted meanwhile.
         return False
     try:
         return services.confirmation_send(change=change)
-    except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, socket.timeout) as exc:
+    except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError) as exc:
         if settings.CELERY_TASK_ALWAYS_EAGER:
             # In-process runs cannot wait, and the visitor must not see a mail server error.
             logger.warning("confirmation for pending change %s not sent: %r", change_id, exc)

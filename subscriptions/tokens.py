@@ -46,7 +46,9 @@ def make_token(subscriber: Subscriber, purpose: str, **payload) -> str:
 
 def read_token(token: str, purpose: str) -> tuple[Subscriber, dict]:
     try:
-        data = signing.TimestampSigner(salt=f"paperdigest.{purpose}").unsign_object(token, max_age=MAX_AGE[purpose])
+        data = signing.TimestampSigner(salt=f"paperdigest.{purpose}").unsign_object(
+            token, max_age=MAX_AGE[purpose]
+        )
     except (signing.BadSignature, ValueError, KeyError):
         raise BadToken() from None
     if not isinstance(data, dict):

@@ -89,7 +89,9 @@ def preview(request: HttpRequest) -> JsonResponse:
     except ImportError:
         return JsonResponse({"error": "preview unavailable"}, status=503)
     papers = digest_preview(
-        interests=form.cleaned_data["interests"], exclusions=form.cleaned_data["exclusions"], size=PREVIEW_SIZE
+        interests=form.cleaned_data["interests"],
+        exclusions=form.cleaned_data["exclusions"],
+        size=PREVIEW_SIZE,
     )
     keys = ("paper_id", "title", "url", "score", "why")
     return JsonResponse({"papers": [{key: paper.get(key) for key in keys} for paper in papers]})
@@ -148,7 +150,9 @@ def _feedback_target(data: dict) -> tuple[Paper, int]:
 def feedback(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
     paper, signal = _feedback_target(data)
     services.feedback_record(subscriber=subscriber, paper_id=paper.pk, signal=signal)
-    return render(request, "subscriptions/feedback_thanks.html", {"paper": paper, "signal": signal, "token": token})
+    return render(
+        request, "subscriptions/feedback_thanks.html", {"paper": paper, "signal": signal, "token": token}
+    )
 
 
 @require_POST

@@ -35,13 +35,22 @@ def on_tracking(sender, event, esp_name, **kwargs) -> None:
         changed = services.subscriber_bounced(email=event.recipient, permanent=False)
     else:
         return
-    logger.info("%s %s for %s (%s)%s", esp_name, event.event_type, event.recipient, event.description or event.mta_response or "", " -> stopped" if changed else "")
+    logger.info(
+        "%s %s for %s (%s)%s",
+        esp_name,
+        event.event_type,
+        event.recipient,
+        event.description or event.mta_response or "",
+        " -> stopped" if changed else "",
+    )
 
 
 @receiver(inbound, dispatch_uid="paperdigest.inbound")
 def on_inbound(sender, event, esp_name, **kwargs) -> None:
     message = event.message
-    recipients = [message.envelope_recipient or ""] + [a.addr_spec for a in (message.to or []) + (message.cc or [])]
+    recipients = [message.envelope_recipient or ""] + [
+        a.addr_spec for a in (message.to or []) + (message.cc or [])
+    ]
     subscriber = services.subscriber_unsubscribe_by_mail(recipients=recipients)
     if subscriber is not None:
         logger.info("%s inbound mail unsubscribed subscriber %s", esp_name, subscriber.pk)

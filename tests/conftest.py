@@ -72,7 +72,14 @@ def celery_worker_on_redis(settings):
     forget_routes(app)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
-        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30):
+        with start_worker(
+            app,
+            pool="threads",
+            concurrency=2,
+            perform_ping_check=False,
+            loglevel="WARNING",
+            shutdown_timeout=30,
+        ):
             yield app
     finally:
         app.conf.update(saved)
@@ -88,7 +95,8 @@ def browser():
 
     playwright = sync_playwright().start()
     chromium = playwright.chromium.launch(
-        executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        executable_path=CHROMIUM,
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
     )
     try:
         yield chromium

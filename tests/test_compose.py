@@ -31,10 +31,15 @@ def test_it_wires_the_app_to_the_services_by_name(name):
     assert database["HOST"] == "postgres" and database["ENGINE"].endswith("postgresql")
     postgres = SERVICES["postgres"]["environment"]
     assert (database["NAME"], database["USER"], database["PASSWORD"]) == (
-        postgres["POSTGRES_DB"], postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"],
+        postgres["POSTGRES_DB"],
+        postgres["POSTGRES_USER"],
+        postgres["POSTGRES_PASSWORD"],
     )
     assert env["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
-    assert env["EMAIL_HOST"] == "mailpit" and f'{env["EMAIL_PORT"]}:{env["EMAIL_PORT"]}' in SERVICES["mailpit"]["ports"]
+    assert (
+        env["EMAIL_HOST"] == "mailpit"
+        and f"{env['EMAIL_PORT']}:{env['EMAIL_PORT']}" in SERVICES["mailpit"]["ports"]
+    )
     assert {"postgres", "redis"} <= set(SERVICES[name]["depends_on"])
 
 
@@ -58,5 +63,7 @@ def test_the_commands_point_at_real_entry_points():
 
 
 def test_the_image_pins_torch_before_sentence_transformers():
-    lines = [line.split("==")[0] for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line]
+    lines = [
+        line.split("==")[0] for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line
+    ]
     assert lines.index("torch") < lines.index("sentence-transformers")

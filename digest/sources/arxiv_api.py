@@ -81,7 +81,9 @@ def _record(entry: Element) -> PaperRecord:
     if "/abs/" not in raw_id:
         raise RecordError(f"not an arXiv abstract id: {raw_id[:80]!r}")
     arxiv_id, version = parse_arxiv_id(raw_id)
-    terms = [term for term in (clean_text(c.get("term", "")) for c in entry.findall(f"{ATOM}category")) if term]
+    terms = [
+        term for term in (clean_text(c.get("term", "")) for c in entry.findall(f"{ATOM}category")) if term
+    ]
     categories = [term for term in terms if is_arxiv_category(term)]
     primary_element = entry.find(f"{ARXIV}primary_category")
     primary = clean_text(primary_element.get("term", "")) if primary_element is not None else ""
@@ -128,7 +130,9 @@ def _extra(entry: Element, *, other_classes: list[str]) -> dict:
         if value:
             extra[key] = value
     affiliations = {
-        clean_text(text_of(a.find(f"{ATOM}name"))): [clean_text(text_of(x)) for x in a.findall(f"{ARXIV}affiliation")]
+        clean_text(text_of(a.find(f"{ATOM}name"))): [
+            clean_text(text_of(x)) for x in a.findall(f"{ARXIV}affiliation")
+        ]
         for a in entry.findall(f"{ATOM}author")
         if a.find(f"{ARXIV}affiliation") is not None
     }

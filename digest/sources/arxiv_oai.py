@@ -12,8 +12,8 @@ from digest.sources.records import (
     RecordError,
     clean_abstract,
     clean_text,
-    iso_day,
     is_arxiv_category,
+    iso_day,
     parse_arxiv_id,
 )
 from digest.sources.safe_xml import parse_xml, text_of
@@ -49,10 +49,17 @@ def _record(record: Element) -> PaperRecord:
     if meta is None:
         raise RecordError("record without arXiv metadata")
     arxiv_id, version = parse_arxiv_id(text_of(meta.find(f"{ARXIV}id")))
-    categories = [c for c in clean_text(text_of(meta.find(f"{ARXIV}categories"))).split() if is_arxiv_category(c)]
+    categories = [
+        c for c in clean_text(text_of(meta.find(f"{ARXIV}categories"))).split() if is_arxiv_category(c)
+    ]
     created = iso_day(text_of(meta.find(f"{ARXIV}created")))
     extra = {}
-    for key, tag in (("comment", "comments"), ("journal_ref", "journal-ref"), ("doi", "doi"), ("license", "license")):
+    for key, tag in (
+        ("comment", "comments"),
+        ("journal_ref", "journal-ref"),
+        ("doi", "doi"),
+        ("license", "license"),
+    ):
         if value := clean_text(text_of(meta.find(f"{ARXIV}{tag}"))):
             extra[key] = value
     return PaperRecord(

@@ -32,7 +32,8 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 ANNOUNCE_TYPES = {"new", "cross", "replace", "replace-cross"}
 # "arXiv:2609.26811v1 Announce Type: new \nAbstract: ..."
 _DESCRIPTION = re.compile(
-    r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s*)?(?P<abstract>.*)\Z", re.DOTALL
+    r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s*)?(?P<abstract>.*)\Z",
+    re.DOTALL,
 )
 _NEW_STYLE_ID = re.compile(r"^(?P<yy>\d{2})(?P<mm>\d{2})\.")
 _OLD_STYLE_ID = re.compile(r"/(?P<yy>\d{2})(?P<mm>\d{2})\d{3}$")
@@ -67,16 +68,24 @@ def _record(item: Element, *, feed_day: date | None) -> PaperRecord:
     if not raw_id:
         raise RecordError("item without an arXiv id")
     arxiv_id, version = parse_arxiv_id(raw_id)
-    announce_type = clean_text(text_of(item.find(f"{ARXIV}announce_type"))) or (match.group("type") if match else "")
+    announce_type = clean_text(text_of(item.find(f"{ARXIV}announce_type"))) or (
+        match.group("type") if match else ""
+    )
     if announce_type not in ANNOUNCE_TYPES:
         raise RecordError(f"{arxiv_id}: unknown announce type {announce_type[:40]!r}")
     listed_on = _day(text_of(item.find("pubDate"))) or feed_day
     if listed_on is None:
         raise RecordError(f"{arxiv_id}: no announcement date")
     # arXiv lists the primary category first; RSS has no element for it.
-    categories = [c for c in (clean_text(text_of(c)) for c in item.findall("category")) if is_arxiv_category(c)]
+    categories = [
+        c for c in (clean_text(text_of(c)) for c in item.findall("category")) if is_arxiv_category(c)
+    ]
     extra: dict = {"announce_type": announce_type, "listed_on": listed_on.isoformat()}
-    optional = (("doi", f"{ARXIV}DOI"), ("journal_ref", f"{ARXIV}journal_reference"), ("license", f"{DC}rights"))
+    optional = (
+        ("doi", f"{ARXIV}DOI"),
+        ("journal_ref", f"{ARXIV}journal_reference"),
+        ("license", f"{DC}rights"),
+    )
     for key, element in optional:
         if value := clean_text(text_of(item.find(element))):
             extra[key] = value
@@ -90,7 +99,9 @@ def _record(item: Element, *, feed_day: date | None) -> PaperRecord:
         categories=tuple(categories),
         primary_category=categories[0] if categories else "",
         url=https(text_of(item.find("link"))) or f"https://arxiv.org/abs/{arxiv_id}",
-        pdf_url=f"https://arxiv.org/pdf/{arxiv_id}v{version}" if version else f"https://arxiv.org/pdf/{arxiv_id}",
+        pdf_url=f"https://arxiv.org/pdf/{arxiv_id}v{version}"
+        if version
+        else f"https://arxiv.org/pdf/{arxiv_id}",
         announced_on=_first_announced(arxiv_id, announce_type=announce_type, listed_on=listed_on),
         extra=extra,
     )

@@ -111,7 +111,9 @@ def _collect_arxiv_api(
         # With id_list the answer is bounded by the list; ask for it in pages.
         for start in range(0, len(ids), page_size):
             chunk = list(ids[start : start + page_size])
-            page = arxiv_api.parse_arxiv_api_page(fetch_arxiv_api(ids=chunk, max_results=len(chunk), session=session))
+            page = arxiv_api.parse_arxiv_api_page(
+                fetch_arxiv_api(ids=chunk, max_results=len(chunk), session=session)
+            )
             collected.add(page.records, page.errors)
         return
     limit = settings.SOURCES_ARXIV_MAX_RESULTS

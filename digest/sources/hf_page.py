@@ -80,14 +80,18 @@ def _record(title: str, abstract: str, announced_on: date) -> PaperRecord:
     title = clean_text(title)
     if not title:
         raise RecordError("empty title")
-    return PaperRecord(source=SOURCE, title=title, abstract=clean_abstract(abstract), announced_on=announced_on, extra={})
+    return PaperRecord(
+        source=SOURCE, title=title, abstract=clean_abstract(abstract), announced_on=announced_on, extra={}
+    )
 
 
 def _with_paper_date(record: PaperRecord, match: re.Match) -> PaperRecord:
     changes = {}
     if match.group("year"):
         try:
-            changes["published_on"] = datetime.strptime(f"{match.group('date')} {match.group('year')}", "%b %d %Y").date()
+            changes["published_on"] = datetime.strptime(
+                f"{match.group('date')} {match.group('year')}", "%b %d %Y"
+            ).date()
         except ValueError:
             raise RecordError(f"not a date: {match.group(0)!r}") from None
     if match.group("upvotes"):

@@ -62,7 +62,9 @@ def http_get(
                     failure = f"HTTP 429 throttled ({_snippet(response)})"
                     if retry_after is not None:
                         if retry_after > settings.SOURCES_RETRY_AFTER_MAX:
-                            raise FetchError(f"{what}: {failure}; Retry-After {retry_after:.0f} s is too long")
+                            raise FetchError(
+                                f"{what}: {failure}; Retry-After {retry_after:.0f} s is too long"
+                            )
                         delay = max(delay, retry_after)
                 elif status >= 500:
                     failure = f"HTTP {status} ({_snippet(response)})"
@@ -71,7 +73,11 @@ def http_get(
                 else:
                     try:
                         return _read_body(response, what=what)
-                    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as e:
+                    except (
+                        requests.ConnectionError,
+                        requests.Timeout,
+                        requests.exceptions.ChunkedEncodingError,
+                    ) as e:
                         failure = f"body cut short: {type(e).__name__}"
         if attempt + 1 < attempts:
             sleep(delay)

@@ -22,7 +22,9 @@ from digest.sources.records import (
 SOURCE = "file"
 
 
-def parse_json_papers(data: bytes | str, *, announced_on: date, source: str = SOURCE) -> tuple[list[PaperRecord], list[str]]:
+def parse_json_papers(
+    data: bytes | str, *, announced_on: date, source: str = SOURCE
+) -> tuple[list[PaperRecord], list[str]]:
     """Parse JSON or JSONL; raise FetchError when the file as a whole is unreadable."""
     objects = _load_objects(decode_utf8(data, what="JSON file"))
     records, errors = [], []
@@ -100,7 +102,8 @@ def record_from_object(obj: object, *, announced_on: date, source: str) -> Paper
         source_id=_str(obj.get("id")) or None,
         authors=tuple(a for a in (clean_text(_str(a)) for a in authors) if a),
         categories=tuple(clean_text(_str(c)) for c in categories if _str(c).strip()),
-        primary_category=clean_text(_str(obj.get("primary_category"))) or (clean_text(_str(categories[0])) if categories else ""),
+        primary_category=clean_text(_str(obj.get("primary_category")))
+        or (clean_text(_str(categories[0])) if categories else ""),
         url=_str(obj.get("url")).strip(),
         pdf_url=_str(obj.get("pdf_url")).strip(),
         published_on=_date(obj.get("published_on")),

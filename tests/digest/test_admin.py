@@ -38,9 +38,17 @@ def messages_of(response) -> list[str]:
 @pytest.mark.parametrize(
     "model",
     [
-        "digest_paper", "digest_paperembedding", "digest_ingestrun", "digest_dailyrun", "digest_digest",
-        "digest_digestitem", "subscriptions_subscriber", "subscriptions_topicprofile", "subscriptions_feedback",
-        "subscriptions_pendingchange", "subscriptions_subscriberstatuschange",
+        "digest_paper",
+        "digest_paperembedding",
+        "digest_ingestrun",
+        "digest_dailyrun",
+        "digest_digest",
+        "digest_digestitem",
+        "subscriptions_subscriber",
+        "subscriptions_topicprofile",
+        "subscriptions_feedback",
+        "subscriptions_pendingchange",
+        "subscriptions_subscriberstatuschange",
     ],
 )
 def test_it_lists_searches_and_filters_every_model(admin_client, model):
@@ -68,7 +76,9 @@ def test_it_shows_a_subscribers_status_history_read_only(admin_client):
     subscriber = SubscriberFactory()
     Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.PAUSED)
 
-    page = admin_client.get(reverse("admin:subscriptions_subscriber_change", args=[subscriber.pk])).content.decode()
+    page = admin_client.get(
+        reverse("admin:subscriptions_subscriber_change", args=[subscriber.pk])
+    ).content.decode()
 
     assert "Status changes" in page or "status changes" in page
     history = reverse("admin:subscriptions_subscriberstatuschange_changelist")
@@ -110,7 +120,10 @@ def test_it_requeues_failed_digests_and_leaves_the_others(
     assert (failed.status, failed.last_error, failed.attempts) == (Digest.Status.PENDING, "", 0)
     assert sent.status == Digest.Status.SENT
     assert queued == [failed.pk]
-    assert "Queued 1 failed digests for sending. 1 selected were not failed and were left alone." in messages_of(response)
+    assert (
+        "Queued 1 failed digests for sending. 1 selected were not failed and were left alone."
+        in messages_of(response)
+    )
 
 
 def test_it_replaces_the_current_models_vectors_when_re_embedding(admin_client, monkeypatch):
@@ -119,13 +132,16 @@ def test_it_replaces_the_current_models_vectors_when_re_embedding(admin_client, 
         PaperEmbedding.objects.create(paper=p, model_name=embedding.model_name(), dim=1, vector=b"\0\0\0\0")
     PaperEmbedding.objects.create(paper=paper, model_name="old-model", dim=1, vector=b"\0\0\0\0")
     embedded = []
-    monkeypatch.setattr(embedding, "papers_embed", lambda *, paper_ids: embedded.extend(paper_ids) or len(paper_ids))
+    monkeypatch.setattr(
+        embedding, "papers_embed", lambda *, paper_ids: embedded.extend(paper_ids) or len(paper_ids)
+    )
 
     response = act(admin_client, "digest_paper", "reembed", [paper.pk])
 
     assert embedded == [paper.pk]
     assert set(PaperEmbedding.objects.values_list("paper_id", "model_name")) == {
-        (paper.pk, "old-model"), (other.pk, embedding.model_name())
+        (paper.pk, "old-model"),
+        (other.pk, embedding.model_name()),
     }
     assert f"Re-embedded 1 papers with {embedding.model_name()}." in messages_of(response)
 

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ TODAY = date(2026, 3, 10)
 
 
 def at(day: date, hour: int = 12) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=dt_timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
 def window(days: int = 7) -> dashboard.Window:
@@ -48,14 +48,20 @@ def _history(subscriber, *steps):
     SubscriberStatusChange.objects.filter(subscriber=subscriber).delete()
     previous = ""
     for status, when in steps:
-        SubscriberStatusChange.objects.create(subscriber=subscriber, status=status, previous_status=previous, changed_at=when)
+        SubscriberStatusChange.objects.create(
+            subscriber=subscriber, status=status, previous_status=previous, changed_at=when
+        )
         previous = status
 
 
 def test_it_replays_every_status_change_per_day():
     early, late, paused, bounced = SubscriberFactory.create_batch(4)
-    _history(early, ("pending", at(TODAY - timedelta(days=2))), ("active", at(TODAY - timedelta(days=1))),
-             ("unsubscribed", at(TODAY)))
+    _history(
+        early,
+        ("pending", at(TODAY - timedelta(days=2))),
+        ("active", at(TODAY - timedelta(days=1))),
+        ("unsubscribed", at(TODAY)),
+    )
     _history(late, ("pending", at(TODAY)))
     _history(paused, ("active", at(TODAY - timedelta(days=30))), ("paused", at(TODAY - timedelta(days=1))))
     _history(bounced, ("active", at(TODAY - timedelta(days=9))), ("bounced", at(TODAY + timedelta(days=1))))
@@ -186,7 +192,9 @@ def test_it_formats_durations():
 
 def test_it_builds_the_overview_in_a_bounded_number_of_queries(django_assert_max_num_queries):
     for day in range(5):
-        DigestItemFactory(digest__edition_date=date.today() - timedelta(days=day), digest__status=Digest.Status.SENT)
+        DigestItemFactory(
+            digest__edition_date=date.today() - timedelta(days=day), digest__status=Digest.Status.SENT
+        )
     FeedbackFactory.create_batch(3)
     IngestRunFactory.create_batch(3)
 

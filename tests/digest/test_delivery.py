@@ -1,5 +1,4 @@
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
@@ -18,8 +17,12 @@ def _digest(email="reader@example.org", papers=2):
     profile = TopicProfileFactory(subscriber__email=email, interests="graph neural networks for chemistry")
     digest = DigestFactory(subscriber=profile.subscriber)
     for rank in range(1, papers + 1):
-        DigestItemFactory(digest=digest, rank=rank, why="graph neural networks for chemistry",
-                          paper=PaperFactory(title=f"Message passing paper {rank}"))
+        DigestItemFactory(
+            digest=digest,
+            rank=rank,
+            why="graph neural networks for chemistry",
+            paper=PaperFactory(title=f"Message passing paper {rank}"),
+        )
     return digest
 
 
@@ -49,7 +52,8 @@ def test_it_unsubscribes_with_the_one_click_post_from_the_header(smtp_server):
     url = str(smtp_server.messages[0]["List-Unsubscribe"]).strip().strip("<>").split(">")[0]
 
     response = Client(enforce_csrf_checks=True).post(
-        url.replace("http://testserver", ""), data="List-Unsubscribe=One-Click",
+        url.replace("http://testserver", ""),
+        data="List-Unsubscribe=One-Click",
         content_type="application/x-www-form-urlencoded",
     )
 
@@ -60,7 +64,9 @@ def test_it_unsubscribes_with_the_one_click_post_from_the_header(smtp_server):
 
 def test_it_escapes_hostile_paper_text(smtp_server):
     digest = _digest(papers=0)
-    DigestItemFactory(digest=digest, rank=1, paper=PaperFactory(title='<script>alert("x")</script> Attention'))
+    DigestItemFactory(
+        digest=digest, rank=1, paper=PaperFactory(title='<script>alert("x")</script> Attention')
+    )
 
     digests_send(digest_ids=[digest.pk])
 
@@ -83,7 +89,9 @@ def test_it_retries_a_temporary_failure_and_then_delivers(smtp_server):
 
     first = digests_send(digest_ids=[digest.pk])
     digest.refresh_from_db()
-    assert first.retry == [digest.pk] and digest.status == Digest.Status.PENDING and "451" in digest.last_error
+    assert (
+        first.retry == [digest.pk] and digest.status == Digest.Status.PENDING and "451" in digest.last_error
+    )
 
     second = digests_send(digest_ids=[digest.pk])
     digest.refresh_from_db()
@@ -97,7 +105,7 @@ def test_the_sweep_waits_out_the_retry_delay_of_a_deferred_digest(smtp_server, s
     waiting = _digest("waiting@example.org")
     smtp_server.handler.rcpt_replies["reader@example.org"] = ["451 4.7.1 Try again later"] * 2
 
-    with time_machine.travel(datetime(2026, 6, 1, 8, 0, tzinfo=dt_timezone.utc), tick=False) as clock:
+    with time_machine.travel(datetime(2026, 6, 1, 8, 0, tzinfo=UTC), tick=False) as clock:
         digests_send(digest_ids=[digest.pk])
         assert digest_ids_to_send() == [waiting.pk]  # 1 minute to wait after the first failure
         clock.shift(61)
@@ -157,7 +165,8 @@ def test_it_reclaims_a_digest_abandoned_mid_send(smtp_server, settings):
 
     digest = _digest()
     Digest.objects.filter(pk=digest.pk).update(
-        status=Digest.Status.SENDING, claimed_at=timezone.now() - timedelta(seconds=settings.DIGEST_CLAIM_TIMEOUT + 1)
+        status=Digest.Status.SENDING,
+        claimed_at=timezone.now() - timedelta(seconds=settings.DIGEST_CLAIM_TIMEOUT + 1),
     )
 
     assert digests_send(digest_ids=[digest.pk]).sent == [digest.pk]

@@ -12,7 +12,13 @@ from digest.delivery import digests_send
 from digest.models import Digest
 from digest.pipeline import daily_run_start
 from subscriptions.models import Feedback, Subscriber
-from tests.factories import DigestFactory, DigestItemFactory, PaperFactory, SubscriberFactory, TopicProfileFactory
+from tests.factories import (
+    DigestFactory,
+    DigestItemFactory,
+    PaperFactory,
+    SubscriberFactory,
+    TopicProfileFactory,
+)
 from tests.smtp import parts
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +27,9 @@ HREF = re.compile(r'href="([^"]+)"')
 
 
 def _digest(email="reader@example.org", interests="graph neural networks for chemistry", **subscriber):
-    profile = TopicProfileFactory(subscriber__email=email, interests=interests, **{f"subscriber__{k}": v for k, v in subscriber.items()})
+    profile = TopicProfileFactory(
+        subscriber__email=email, interests=interests, **{f"subscriber__{k}": v for k, v in subscriber.items()}
+    )
     return DigestFactory(subscriber=profile.subscriber)
 
 
@@ -34,12 +42,17 @@ def test_it_shows_each_paper_with_its_link_authors_excerpt_source_popularity_and
     digest = _digest()
     paper = PaperFactory(
         title="Equivariant message passing for molecules",
-        external_id="2611.01234", url="https://arxiv.org/abs/2611.01234",
+        external_id="2611.01234",
+        url="https://arxiv.org/abs/2611.01234",
         authors=["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra"],
         abstract="We propose an equivariant network. " + "It predicts molecular properties well. " * 30,
-        source="hf_daily", upvotes=42, num_comments=7,
+        source="hf_daily",
+        upvotes=42,
+        num_comments=7,
     )
-    DigestItemFactory(digest=digest, paper=paper, rank=1, score=0.83, why="graph neural networks for chemistry")
+    DigestItemFactory(
+        digest=digest, paper=paper, rank=1, score=0.83, why="graph neural networks for chemistry"
+    )
 
     text, html = parts(_send(digest, smtp_server))
 
@@ -63,14 +76,18 @@ def test_it_groups_papers_in_sections_by_the_interest_they_matched(smtp_server):
 
     text, html = parts(_send(digest, smtp_server))
 
-    assert re.search(r"== graph neural networks ==.*GNN one.*GNN two.*== protein design ==.*Protein one", text, re.S)
+    assert re.search(
+        r"== graph neural networks ==.*GNN one.*GNN two.*== protein design ==.*Protein one", text, re.S
+    )
     sections = re.findall(r'<td class="section"[^>]*>([^<]+)</td>', html)
     assert sections == ["graph neural networks", "protein design"]
 
 
 def test_it_says_what_is_inside_in_the_subject(smtp_server):
     digest = _digest()
-    DigestItemFactory(digest=digest, rank=1, paper=PaperFactory(title="Equivariant message passing for molecules"))
+    DigestItemFactory(
+        digest=digest, rank=1, paper=PaperFactory(title="Equivariant message passing for molecules")
+    )
     DigestItemFactory(digest=digest, rank=2)
 
     message = _send(digest, smtp_server)
@@ -85,9 +102,16 @@ def test_it_keeps_a_full_digest_under_100_kb(smtp_server):
     digest = _digest(digest_size=20)
     for rank in range(1, 21):
         DigestItemFactory(
-            digest=digest, rank=rank, why=f"facet number {rank % 4} " * 10,
-            paper=PaperFactory(title="A very long title about many things " * 8, abstract="word " * 2000,
-                               authors=[f"Author {n}" for n in range(40)], upvotes=999, num_comments=99),
+            digest=digest,
+            rank=rank,
+            why=f"facet number {rank % 4} " * 10,
+            paper=PaperFactory(
+                title="A very long title about many things " * 8,
+                abstract="word " * 2000,
+                authors=[f"Author {n}" for n in range(40)],
+                upvotes=999,
+                num_comments=99,
+            ),
         )
 
     text, html = parts(_send(digest, smtp_server))
@@ -109,7 +133,14 @@ def test_it_escapes_hostile_text_from_papers_and_profiles(smtp_server):
     message = _send(digest, smtp_server)
     text, html = parts(message)
 
-    for hostile in ("<script", "<img src=x", "<iframe", "<b>Mallory", '<a href="https://evil.example"', "javascript:"):
+    for hostile in (
+        "<script",
+        "<img src=x",
+        "<iframe",
+        "<b>Mallory",
+        '<a href="https://evil.example"',
+        "javascript:",
+    ):
         assert hostile not in html
     assert "&lt;script&gt;" in html and "&lt;img src=x" in html and "&lt;b&gt;Mallory" in html
     # A title cannot add headers or recipients.
@@ -139,8 +170,16 @@ def test_every_link_in_the_email_works(smtp_server):
     DigestItemFactory(digest=digest, rank=1, paper=paper)
     text, html = parts(_send(digest, smtp_server))
     ours = [url for url in HREF.findall(html) if url.startswith("http://testserver/")]
-    by_text = {name: re.search(rf"{name}: (\S+)", text).group(1) for name in
-               ("View in browser", "Change your interests or schedule", "Unsubscribe", "More like this", "Less like this")}
+    by_text = {
+        name: re.search(rf"{name}: (\S+)", text).group(1)
+        for name in (
+            "View in browser",
+            "Change your interests or schedule",
+            "Unsubscribe",
+            "More like this",
+            "Less like this",
+        )
+    }
     assert set(by_text.values()) == set(ours)
     client = Client()
 

@@ -70,7 +70,12 @@ def test_judgments_and_seeds_may_name_papers_by_title(tmp_path):
     )
     corpus = evaluation.load_corpus(corpus_file, embed=lambda texts: np.eye(len(texts), 4, dtype=np.float32))
     profile = evaluation.DevProfile(
-        "p", "tune", "retrieval", "", seeds=["robot control"], judgments={"dense retrieval": 2, "b2": 1, "Missing": 1}
+        "p",
+        "tune",
+        "retrieval",
+        "",
+        seeds=["robot control"],
+        judgments={"dense retrieval": 2, "b2": 1, "Missing": 1},
     )
     assert corpus.judgments(profile) == ({"a1": 2, "b2": 1}, ["Missing"])
     assert evaluation._seed_columns(corpus, profile.seeds) == [1]

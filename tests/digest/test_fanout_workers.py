@@ -58,7 +58,9 @@ def _worker(name: str, queue: str, smtp_port: int, log: Path) -> subprocess.Pope
     )
     cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-Q", queue]
     cmd += ["-n", f"{name}@%h", "-l", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
-    return subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        cmd, env=env, cwd=settings.BASE_DIR, stdout=log.open("w"), stderr=subprocess.STDOUT
+    )
 
 
 def _wait_for(predicate, timeout=60):
@@ -86,7 +88,9 @@ def small_day(db):
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_it_shares_the_chunks_between_two_worker_processes(small_day, smtp_server, settings, tmp_path, monkeypatch):
+def test_it_shares_the_chunks_between_two_worker_processes(
+    small_day, smtp_server, settings, tmp_path, monkeypatch
+):
     broker = os.environ.get("CELERY_BROKER_URL", "")
     require_service(broker.startswith("redis"), "CELERY_BROKER_URL (Redis) is not set")
     require_service(connection.vendor == "postgresql", "worker processes need a shared PostgreSQL database")
@@ -107,12 +111,18 @@ def test_it_shares_the_chunks_between_two_worker_processes(small_day, smtp_serve
     workers = [_worker(name, queue, smtp_server.port, log) for name, log in logs.items()]
     try:
         host = socket.gethostname()
-        assert _wait_for(lambda: len(app.control.ping([f"{n}@{host}" for n in logs], timeout=0.5)) == 2), "workers did not start"
+        assert _wait_for(lambda: len(app.control.ping([f"{n}@{host}" for n in logs], timeout=0.5)) == 2), (
+            "workers did not start"
+        )
         today = timezone.now().date()
 
         run = daily_run_start(edition_date=today)
 
-        assert _wait_for(lambda: Digest.objects.filter(edition_date=today, status=Digest.Status.SENT).count() == SUBSCRIBERS)
+        assert _wait_for(
+            lambda: (
+                Digest.objects.filter(edition_date=today, status=Digest.Status.SENT).count() == SUBSCRIBERS
+            )
+        )
         assert _wait_for(lambda: len(smtp_server.messages) == SUBSCRIBERS, timeout=10)
     finally:
         for worker in workers:
@@ -123,13 +133,25 @@ def test_it_shares_the_chunks_between_two_worker_processes(small_day, smtp_serve
         forget_routes(app)
 
     run.refresh_from_db()
-    assert (run.status, run.chunks_total, run.chunks_done, run.digests_built) == ("succeeded", SUBSCRIBERS // CHUNK, SUBSCRIBERS // CHUNK, SUBSCRIBERS)
+    assert (run.status, run.chunks_total, run.chunks_done, run.digests_built) == (
+        "succeeded",
+        SUBSCRIBERS // CHUNK,
+        SUBSCRIBERS // CHUNK,
+        SUBSCRIBERS,
+    )
     # Both processes built chunks: the fan-out is shared, not serialised behind one worker.
-    handled = {name: sum("build_digest_chunk" in line and "succeeded" in line for line in log.read_text().splitlines()) for name, log in logs.items()}
+    handled = {
+        name: sum(
+            "build_digest_chunk" in line and "succeeded" in line for line in log.read_text().splitlines()
+        )
+        for name, log in logs.items()
+    }
     assert sum(handled.values()) == SUBSCRIBERS // CHUNK, handled
     assert all(count >= 1 for count in handled.values()), handled
     # Exactly once: one digest per subscriber, one message per address.
     assert Digest.objects.filter(edition_date=today).count() == SUBSCRIBERS
     assert DigestItem.objects.filter(digest__edition_date=today).count() == 5 * SUBSCRIBERS
-    recipients = Counter(address for message in smtp_server.messages for address in message["X-Envelope-To"].split(", "))
+    recipients = Counter(
+        address for message in smtp_server.messages for address in message["X-Envelope-To"].split(", ")
+    )
     assert len(recipients) == SUBSCRIBERS and set(recipients.values()) == {1}

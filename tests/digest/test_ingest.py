@@ -39,10 +39,23 @@ EVERY_FIXTURE = [
 
 
 def _snapshot() -> list[tuple]:
-    return list(Paper.objects.order_by("external_id").values_list(
-        "external_id", "title", "abstract", "authors", "categories", "primary_category", "version",
-        "announced_on", "sources", "upvotes", "num_comments", "extra", "updated_at",
-    ))
+    return list(
+        Paper.objects.order_by("external_id").values_list(
+            "external_id",
+            "title",
+            "abstract",
+            "authors",
+            "categories",
+            "primary_category",
+            "version",
+            "announced_on",
+            "sources",
+            "upvotes",
+            "num_comments",
+            "extra",
+            "updated_at",
+        )
+    )
 
 
 def test_every_fixture_file_is_ingested_by_this_test():
@@ -57,7 +70,13 @@ def test_it_ingests_each_fixture_with_exact_counts_and_a_second_time_changes_not
     run = ingest_source(source, path=FIXTURES / name, day=date(2024, 5, 6))
 
     assert run.status == IngestRun.Status.SUCCEEDED
-    assert (run.fetched, run.created, run.updated, run.unchanged, run.failed) == (fetched, created, 0, 0, failed)
+    assert (run.fetched, run.created, run.updated, run.unchanged, run.failed) == (
+        fetched,
+        created,
+        0,
+        0,
+        failed,
+    )
     assert len(run.errors) == failed
     assert Paper.objects.count() == created
     before = _snapshot()
@@ -103,17 +122,27 @@ def test_it_makes_one_enriched_row_of_a_paper_met_on_hugging_face_and_on_arxiv()
     assert paper.announced_on == date(2026, 5, 29)
     assert paper.extra["hf_edition_on"] == "2026-06-12"
     # v2 is newer than what HF described, so its title and abstract win.
-    assert paper.abstract.startswith("Large Language Models (LLMs) are increasingly used for zero-shot annotation & LLM")
+    assert paper.abstract.startswith(
+        "Large Language Models (LLMs) are increasingly used for zero-shot annotation & LLM"
+    )
     assert Paper.objects.count() == 30
 
 
 def test_it_lets_a_new_version_update_the_row_and_an_older_one_change_nothing():
     ingest_source("arxiv_api", path=FIXTURES / "arxiv_api_idlist_synthetic_hf-overlap.atom.xml")
     older = PaperRecord(
-        source="arxiv_api", title="An older title", arxiv_id="2606.00467", version=1, announced_on=date(2026, 5, 29)
+        source="arxiv_api",
+        title="An older title",
+        arxiv_id="2606.00467",
+        version=1,
+        announced_on=date(2026, 5, 29),
     )
     newer = PaperRecord(
-        source="arxiv_rss", title="A retitled v3", arxiv_id="2606.00467", version=3, announced_on=date(2026, 7, 1)
+        source="arxiv_rss",
+        title="A retitled v3",
+        arxiv_id="2606.00467",
+        version=3,
+        announced_on=date(2026, 7, 1),
     )
 
     assert records_upsert([older]).unchanged == 1
@@ -124,7 +153,11 @@ def test_it_lets_a_new_version_update_the_row_and_an_older_one_change_nothing():
 
 
 def test_it_merges_a_paper_seen_on_two_hugging_face_days_into_one_row(tmp_path):
-    body = (FIXTURES / "hf_daily_papers_2026-06-12.json").read_text().replace("2026-06-12T00:00:00", "2026-06-13T00:00:00")
+    body = (
+        (FIXTURES / "hf_daily_papers_2026-06-12.json")
+        .read_text()
+        .replace("2026-06-12T00:00:00", "2026-06-13T00:00:00")
+    )
     (tmp_path / "next_day.json").write_text(body, encoding="utf-8")
     next_day = ingest_source("hf_daily", path=tmp_path / "next_day.json")
     first_day = ingest_source("hf_daily", path=FIXTURES / "hf_daily_papers_2026-06-12.json")
@@ -135,12 +168,19 @@ def test_it_merges_a_paper_seen_on_two_hugging_face_days_into_one_row(tmp_path):
 
 def test_it_lets_the_api_primary_category_replace_the_rss_guess():
     ingest_source("arxiv_rss", path=FIXTURES / "arxiv_rss_cs.LG+cs.AI+cs.CL+stat.ML_2026-09-24_4items.xml")
-    records_upsert([
-        PaperRecord(
-            source="arxiv_api", title="Outlier Detection for Multi-Network Data", arxiv_id="2205.06398", version=2,
-            categories=("stat.ML", "stat.ME"), primary_category="stat.ML", announced_on=date(2022, 5, 13),
-        )
-    ])
+    records_upsert(
+        [
+            PaperRecord(
+                source="arxiv_api",
+                title="Outlier Detection for Multi-Network Data",
+                arxiv_id="2205.06398",
+                version=2,
+                categories=("stat.ML", "stat.ME"),
+                primary_category="stat.ML",
+                announced_on=date(2022, 5, 13),
+            )
+        ]
+    )
 
     paper = Paper.objects.get(arxiv_id="2205.06398")
     assert (paper.primary_category, paper.categories) == ("stat.ML", ["stat.ML", "stat.ME"])

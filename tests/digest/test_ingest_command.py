@@ -33,9 +33,12 @@ def test_it_is_safe_to_run_twice():
 
 def test_it_reads_several_files_and_sums_them_up():
     out, _ = _ingest(
-        "--source", "arxiv_api",
-        "--file", str(FIXTURES / "arxiv_api_legacy_idlist_partly-missing_2025-08-24.atom.xml"),
-        "--file", str(FIXTURES / "arxiv_api_query_transformer-AND-cs.LG_2026-06-14.atom.xml"),
+        "--source",
+        "arxiv_api",
+        "--file",
+        str(FIXTURES / "arxiv_api_legacy_idlist_partly-missing_2025-08-24.atom.xml"),
+        "--file",
+        str(FIXTURES / "arxiv_api_query_transformer-AND-cs.LG_2026-06-14.atom.xml"),
     )
 
     assert "1 new, 0 updated, 0 unchanged, 3 failed" in out

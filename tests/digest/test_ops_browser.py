@@ -7,8 +7,7 @@ UPDATE_SCREENSHOTS=1 also copies them to docs/screenshots/ for the README.
 """
 
 import random
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -37,14 +36,32 @@ PASSWORD = "correct horse battery staple"
 
 # (email, interests): each line is a facet, with the title words that make a paper match it.
 READERS = [
-    ("ada@example.org", {"Retrieval and ranking": ("retriev", "rank"), "Sentence embeddings": ("embedding",)}),
-    ("ben@example.org", {"Neural PDE solvers": ("pde", "fluid", "physics"), "Graph neural networks": ("graph",)}),
-    ("chloe@example.org", {"Medical imaging": ("medical", "mri", "segmentation"), "Diffusion models": ("diffusion",)}),
-    ("dan@example.org", {"Efficient inference": ("quantiz", "pruning", "sparse", "efficient"), "Distillation": ("distill",)}),
-    ("eve@example.org", {"Reinforcement learning": ("reinforcement", "policy", "reward"), "Agents": ("agent",)}),
+    (
+        "ada@example.org",
+        {"Retrieval and ranking": ("retriev", "rank"), "Sentence embeddings": ("embedding",)},
+    ),
+    (
+        "ben@example.org",
+        {"Neural PDE solvers": ("pde", "fluid", "physics"), "Graph neural networks": ("graph",)},
+    ),
+    (
+        "chloe@example.org",
+        {"Medical imaging": ("medical", "mri", "segmentation"), "Diffusion models": ("diffusion",)},
+    ),
+    (
+        "dan@example.org",
+        {"Efficient inference": ("quantiz", "pruning", "sparse", "efficient"), "Distillation": ("distill",)},
+    ),
+    (
+        "eve@example.org",
+        {"Reinforcement learning": ("reinforcement", "policy", "reward"), "Agents": ("agent",)},
+    ),
     ("fay@example.org", {"Large language models": ("language model", "llm"), "Reasoning": ("reason",)}),
     ("gus@example.org", {"Video generation": ("video",), "3D vision": ("3d", "nerf", "gaussian")}),
-    ("hana@example.org", {"Speech and audio": ("speech", "audio"), "Multilingual NLP": ("multilingual", "translation")}),
+    (
+        "hana@example.org",
+        {"Speech and audio": ("speech", "audio"), "Multilingual NLP": ("multilingual", "translation")},
+    ),
 ]
 
 
@@ -72,11 +89,15 @@ def history():
     for position, (email, facets) in enumerate(READERS):
         subscriber = SubscriberFactory(email=email, profile__interests="\n".join(facets))
         joined = days[min(position, len(days) - 1)]
-        Subscriber.objects.filter(pk=subscriber.pk).update(created_at=_at(joined, 8), confirmed_at=_at(joined, 9))
+        Subscriber.objects.filter(pk=subscriber.pk).update(
+            created_at=_at(joined, 8), confirmed_at=_at(joined, 9)
+        )
         readers.append((subscriber, facets, joined))
     for n, day in enumerate(days):
         if n % 3 == 0:
-            waiting = SubscriberFactory(status=Subscriber.Status.PENDING, confirmed_at=None)  # not confirmed yet
+            waiting = SubscriberFactory(
+                status=Subscriber.Status.PENDING, confirmed_at=None
+            )  # not confirmed yet
             Subscriber.objects.filter(pk=waiting.pk).update(created_at=_at(day, 11))
         if n % 4 == 3:
             gone = SubscriberFactory(status=Subscriber.Status.UNSUBSCRIBED)
@@ -104,7 +125,11 @@ def _date_status_history(*, paused_on):
             steps.append(("paused", paused_on))
         previous = ""
         for status, when in steps:
-            rows.append(SubscriberStatusChange(subscriber=sub, status=status, previous_status=previous, changed_at=when))
+            rows.append(
+                SubscriberStatusChange(
+                    subscriber=sub, status=status, previous_status=previous, changed_at=when
+                )
+            )
             previous = status
     SubscriberStatusChange.objects.bulk_create(rows)
 
@@ -116,8 +141,13 @@ def _ingest_sample_corpus(days):
         for source, part in (("hf_page", records[::2]), ("file", records[1::2])):
             counts = records_upsert(part)
             run = IngestRunFactory(
-                source=source, params={"day": day.isoformat()}, fetched=len(part), created=counts.created,
-                updated=counts.updated, unchanged=counts.unchanged, failed=counts.failed,
+                source=source,
+                params={"day": day.isoformat()},
+                fetched=len(part),
+                created=counts.created,
+                updated=counts.updated,
+                unchanged=counts.unchanged,
+                failed=counts.failed,
             )
             IngestRun.objects.filter(pk=run.pk).update(
                 started_at=_at(day, 5), finished_at=_at(day, 5) + timedelta(seconds=40 + len(part))
@@ -126,7 +156,9 @@ def _ingest_sample_corpus(days):
 
 def _edition(day, readers, rng, *, failed_run):
     papers = list(Paper.objects.filter(announced_on=day).order_by("pk"))
-    run = DailyRunFactory(edition_date=day, papers=len(papers), subscribers=0, digests_built=0, digests_skipped=0)
+    run = DailyRunFactory(
+        edition_date=day, papers=len(papers), subscribers=0, digests_built=0, digests_skipped=0
+    )
     built = skipped = 0
     for subscriber, facets, joined in readers:
         if joined > day:
@@ -136,7 +168,10 @@ def _edition(day, readers, rng, *, failed_run):
         if picks and rng.random() < 0.08:
             status = Digest.Status.FAILED
         digest = DigestFactory(
-            subscriber=subscriber, edition_date=day, status=status, attempts=1 + (status == Digest.Status.FAILED) * 4,
+            subscriber=subscriber,
+            edition_date=day,
+            status=status,
+            attempts=1 + (status == Digest.Status.FAILED) * 4,
             last_error="550 5.1.1 mailbox unavailable" if status == Digest.Status.FAILED else "",
         )
         if status == Digest.Status.SENT:
@@ -145,16 +180,28 @@ def _edition(day, readers, rng, *, failed_run):
             DigestItemFactory(digest=digest, paper=paper, rank=rank, score=score, why=why)
             if rng.random() < 0.25:
                 feedback = FeedbackFactory(
-                    subscriber=subscriber, paper=paper,
+                    subscriber=subscriber,
+                    paper=paper,
                     signal=Feedback.Signal.MORE if rng.random() < 0.75 else Feedback.Signal.LESS,
                 )
-                Feedback.objects.filter(pk=feedback.pk).update(created_at=_at(day, 9, minute=rng.randrange(60)))
+                Feedback.objects.filter(pk=feedback.pk).update(
+                    created_at=_at(day, 9, minute=rng.randrange(60))
+                )
         built, skipped = built + bool(picks), skipped + (not picks)
     DailyRun.objects.filter(pk=run.pk).update(
-        started_at=_at(day, 6), finished_at=_at(day, 6) + timedelta(seconds=95 + 3 * built),
-        subscribers=built + skipped, digests_built=built, digests_skipped=skipped,
-        **({"status": DailyRun.Status.FAILED, "error": "SMTPServerDisconnected: Connection unexpectedly closed"}
-           if failed_run else {}),
+        started_at=_at(day, 6),
+        finished_at=_at(day, 6) + timedelta(seconds=95 + 3 * built),
+        subscribers=built + skipped,
+        digests_built=built,
+        digests_skipped=skipped,
+        **(
+            {
+                "status": DailyRun.Status.FAILED,
+                "error": "SMTPServerDisconnected: Connection unexpectedly closed",
+            }
+            if failed_run
+            else {}
+        ),
     )
 
 
@@ -171,7 +218,7 @@ def _keyword_picks(papers, facets, rng, size=5):
 
 
 def _at(day, hour=12, minute=0):
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt_timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
 
 
 def _login(page, live_server, username, password=PASSWORD):
@@ -201,7 +248,10 @@ def test_it_shows_the_dashboard_figures_of_the_database(page, live_server, staff
         expected = Subscriber.objects.filter(status=status).count()
         assert _figure(page, f"subscribers-{status.label.lower().replace(' ', '-')}") == expected
     for name, status in (("sent", "sent"), ("failed", "failed"), ("skipped", "skipped")):
-        assert _figure(page, f"digests-today-{name}") == Digest.objects.filter(edition_date=today, status=status).count()
+        assert (
+            _figure(page, f"digests-today-{name}")
+            == Digest.objects.filter(edition_date=today, status=status).count()
+        )
 
     # The digests chart's data table, row by row, against a count per edition date.
     table = page.locator('table[data-chart="digests-per-edition-date"]')
@@ -227,8 +277,10 @@ def test_it_shows_the_dashboard_figures_of_the_database(page, live_server, staff
         .order_by("-n", "paper_id")[:10]
     )
     rows = page.locator("#top-papers tbody tr")
-    shown = [(int(rows.nth(i).get_attribute("data-paper-id")), int(rows.nth(i).locator("td.num").inner_text()))
-             for i in range(rows.count())]
+    shown = [
+        (int(rows.nth(i).get_attribute("data-paper-id")), int(rows.nth(i).locator("td.num").inner_text()))
+        for i in range(rows.count())
+    ]
     assert shown == expected_top
     _shot(page, "ops-dashboard")
 
@@ -236,7 +288,8 @@ def test_it_shows_the_dashboard_figures_of_the_database(page, live_server, staff
 def test_it_shows_what_a_subscriber_got_and_why(page, live_server, staff, history):
     digest = (
         Digest.objects.filter(subscriber__email="ada@example.org", status="sent", items__isnull=False)
-        .order_by("-edition_date").first()
+        .order_by("-edition_date")
+        .first()
     )
     _login(page, live_server, staff.username)
     page.goto(f"{live_server.url}/ops/inspector/")
@@ -247,9 +300,13 @@ def test_it_shows_what_a_subscriber_got_and_why(page, live_server, staff, histor
     assert page.locator('[data-field="status"]').inner_text() == "Sent"
     assert int(page.locator('[data-field="attempts"]').inner_text()) == digest.attempts
     rows = page.locator("#digest-items tbody tr")
-    shown = [(rows.nth(i).locator("td.title").inner_text(), rows.nth(i).locator("td.why").inner_text())
-             for i in range(rows.count())]
-    expected = [(item.paper.title, item.why) for item in digest.items.select_related("paper").order_by("rank")]
+    shown = [
+        (rows.nth(i).locator("td.title").inner_text(), rows.nth(i).locator("td.why").inner_text())
+        for i in range(rows.count())
+    ]
+    expected = [
+        (item.paper.title, item.why) for item in digest.items.select_related("paper").order_by("rank")
+    ]
     assert shown == expected
     _shot(page, "ops-inspector")
 

@@ -46,7 +46,9 @@ def test_it_scores_and_sends_on_a_real_worker(sample_papers, smtp_server, celery
 
     run = daily_run_start(edition_date=today)
 
-    assert _wait_for(lambda: Digest.objects.filter(edition_date=today, status=Digest.Status.SENT).count() == 3)
+    assert _wait_for(
+        lambda: Digest.objects.filter(edition_date=today, status=Digest.Status.SENT).count() == 3
+    )
     assert _wait_for(lambda: DailyRun.objects.get(pk=run.pk).finished_at is not None)
     run.refresh_from_db()
     assert (run.status, run.digests_built, run.chunks_done) == ("succeeded", 3, run.chunks_total)
@@ -54,7 +56,11 @@ def test_it_scores_and_sends_on_a_real_worker(sample_papers, smtp_server, celery
     for email, (_, expected_words) in PROFILES.items():
         [message] = smtp_server.handler.to(email)
         text, html = parts(message)
-        titles = [line.split(". ", 1)[1] for line in text.splitlines() if line[:2].strip().rstrip(".").isdigit() and ". " in line]
+        titles = [
+            line.split(". ", 1)[1]
+            for line in text.splitlines()
+            if line[:2].strip().rstrip(".").isdigit() and ". " in line
+        ]
         assert len(titles) == 5
         hits = [t for t in titles if any(word.lower() in t.lower() for word in expected_words)]
         assert len(hits) >= 3, (email, titles)

@@ -19,7 +19,9 @@ def _preview(*args) -> str:
 
 def test_it_renders_a_built_digest_without_sending_it():
     digest = DigestFactory(subscriber__email="ada@example.org", edition_date=dt.date(2026, 11, 23))
-    DigestItemFactory(digest=digest, rank=1, paper=PaperFactory(title="Equivariant message passing for molecules"))
+    DigestItemFactory(
+        digest=digest, rank=1, paper=PaperFactory(title="Equivariant message passing for molecules")
+    )
 
     output = _preview("Ada@example.org", "--date", "2026-11-23")
 

@@ -7,12 +7,23 @@ from digest import ranking
 from digest.ranking import PaperSet, build_profile, rank, split_exclusions, split_facets
 
 AXES = {
-    "retrieval": 0, "search": 0, "ranking": 0,
-    "medical": 1, "mri": 1, "imaging": 1,
-    "aerodynamic": 2, "car": 2, "cfd": 2, "drivaernet": 2,
-    "pruning": 3, "sparse": 3, "compression": 3,
-    "nas": 4, "architecture": 4,
-    "reinforcement": 5, "robot": 5,
+    "retrieval": 0,
+    "search": 0,
+    "ranking": 0,
+    "medical": 1,
+    "mri": 1,
+    "imaging": 1,
+    "aerodynamic": 2,
+    "car": 2,
+    "cfd": 2,
+    "drivaernet": 2,
+    "pruning": 3,
+    "sparse": 3,
+    "compression": 3,
+    "nas": 4,
+    "architecture": 4,
+    "reinforcement": 5,
+    "robot": 5,
 }
 DIM = 8
 
@@ -69,13 +80,26 @@ class TestFacets:
     def test_it_splits_lines_bullets_semicolons_and_sentences(self):
         text = "- dense retrieval\n* medical imaging; car aerodynamics. Reinforcement learning for robots."
         assert split_facets(text) == [
-            "dense retrieval", "medical imaging", "car aerodynamics", "Reinforcement learning for robots"
+            "dense retrieval",
+            "medical imaging",
+            "car aerodynamics",
+            "Reinforcement learning for robots",
         ]
 
     def test_it_splits_keyword_lists_but_not_prose(self):
-        assert split_facets("dense retrieval, SPLADE, hybrid search") == ["dense retrieval", "SPLADE", "hybrid search"]
-        assert split_facets("pruning, quantization and distillation") == ["pruning", "quantization", "distillation"]
-        prose = "I work on making large language models cheaper to run at inference time on commodity hardware"
+        assert split_facets("dense retrieval, SPLADE, hybrid search") == [
+            "dense retrieval",
+            "SPLADE",
+            "hybrid search",
+        ]
+        assert split_facets("pruning, quantization and distillation") == [
+            "pruning",
+            "quantization",
+            "distillation",
+        ]
+        prose = (
+            "I work on making large language models cheaper to run at inference time on commodity hardware"
+        )
         assert split_facets(prose) == [prose]
         clause = (
             "I mostly read about retrieval, although anything that makes search engines rank documents "
@@ -86,18 +110,26 @@ class TestFacets:
     def test_it_splits_a_headed_list_and_keeps_parentheses_whole(self):
         text = "how to train deep nets well: optimizers, normalization layers, curriculum / ordering of training data"
         assert split_facets(text) == [
-            "how to train deep nets well", "optimizers", "normalization layers", "curriculum", "ordering of training data"
+            "how to train deep nets well",
+            "optimizers",
+            "normalization layers",
+            "curriculum",
+            "ordering of training data",
         ]
         assert split_facets("word embeddings (skip-gram, GloVe), contextual word representations") == [
-            "word embeddings (skip-gram, GloVe)", "contextual word representations"
+            "word embeddings (skip-gram, GloVe)",
+            "contextual word representations",
         ]
 
     def test_it_keeps_a_shared_noun_together(self):
         assert split_facets("pretext tasks, masked or replaced-token objectives") == [
-            "pretext tasks", "masked or replaced-token objectives"
+            "pretext tasks",
+            "masked or replaced-token objectives",
         ]
         assert split_facets("ranking, medical image segmentation and MRI reconstruction") == [
-            "ranking", "medical image segmentation", "MRI reconstruction"
+            "ranking",
+            "medical image segmentation",
+            "MRI reconstruction",
         ]
 
     def test_pieces_without_content_words_are_not_facets(self):
@@ -114,7 +146,8 @@ class TestFacets:
         assert split_exclusions("nothing on pruning or quantization") == ["pruning", "quantization"]
         assert split_exclusions("no state space models (S4, Mamba)") == ["state space models", "S4", "Mamba"]
         assert split_exclusions("not dataset distillation / dataset condensation") == [
-            "dataset distillation", "dataset condensation"
+            "dataset distillation",
+            "dataset condensation",
         ]
 
 
@@ -133,30 +166,43 @@ class TestScoring:
         assert all(0.0 <= p.score <= 1.0 for p in picks)
 
     def test_every_facet_of_a_multi_topic_profile_is_served(self):
-        picks = rank(paperset(), [profile("retrieval search\ncar aerodynamic\nreinforcement robot", size=3)])[1]
+        picks = rank(paperset(), [profile("retrieval search\ncar aerodynamic\nreinforcement robot", size=3)])[
+            1
+        ]
         assert {p.why for p in picks} == {"retrieval search", "car aerodynamic", "reinforcement robot"}
 
     def test_exclusions_push_matching_papers_down(self):
         papers = paperset()
         plain, _ = ranking.score_profile(papers, profile("retrieval search"))
-        excluded, _ = ranking.score_profile(papers, profile("retrieval search", exclusions="not medical imaging"))
+        excluded, _ = ranking.score_profile(
+            papers, profile("retrieval search", exclusions="not medical imaging")
+        )
         medical = papers.column(4)
         assert excluded[medical] < plain[medical] - 0.3
-        assert 4 not in ids(rank(papers, [profile("retrieval search", exclusions="no medical imaging", size=3)])[1])
+        assert 4 not in ids(
+            rank(papers, [profile("retrieval search", exclusions="no medical imaging", size=3)])[1]
+        )
 
     def test_an_exclusion_is_matched_as_a_phrase(self):
         texts = [
             "Dataset distillation. We distill a large dataset into a few synthetic images.",
             "Knowledge distillation of BERT. We distill a teacher into a student on the GLUE dataset.",
-            *(f"{title}. Unrelated." for title in ("Robot control", "Protein folding", "Weather models", "Graph theory")),
+            *(
+                f"{title}. Unrelated."
+                for title in ("Robot control", "Protein folding", "Weather models", "Graph theory")
+            ),
         ]
         lexical = ranking.LexicalIndex(texts)
         present = lexical.phrase_present(["dataset distillation", "distillation", "teacher student", "zebra"])
         assert present[:, :2].tolist() == [[True, False], [True, True], [False, True], [False, False]]
         # Every text embeds alike (the shared direction): only the words tell the papers apart.
         vectors = np.tile(np.eye(DIM, dtype=np.float32)[DIM - 1 :], (len(texts), 1))
-        papers = PaperSet(np.arange(1, len(texts) + 1), texts, texts, vectors, np.zeros(len(texts), np.float32))
-        excluded = ranking.score_profiles(papers, [profile("knowledge distillation", exclusions="no dataset distillation")])
+        papers = PaperSet(
+            np.arange(1, len(texts) + 1), texts, texts, vectors, np.zeros(len(texts), np.float32)
+        )
+        excluded = ranking.score_profiles(
+            papers, [profile("knowledge distillation", exclusions="no dataset distillation")]
+        )
         baseline = ranking.score_profiles(papers, [profile("knowledge distillation")])
         penalty = baseline.raw[0] - excluded.raw[0]
         # The dataset-distillation paper loses much more than the KD paper that merely
@@ -173,7 +219,9 @@ class TestScoring:
     def test_negatives_push_similar_papers_down(self):
         papers = paperset()
         plain, _ = ranking.score_profile(papers, profile("retrieval search medical"))
-        less, _ = ranking.score_profile(papers, profile("retrieval search medical", negatives=[vector_of(3, papers)]))
+        less, _ = ranking.score_profile(
+            papers, profile("retrieval search medical", negatives=[vector_of(3, papers)])
+        )
         assert less[papers.column(3)] < plain[papers.column(3)]
         assert less[papers.column(1)] == pytest.approx(plain[papers.column(1)])
 
@@ -184,8 +232,14 @@ class TestScoring:
         after = ids(
             rank(
                 papers,
-                [profile("medical imaging", size=2, negatives=[vector_of(3, papers)],
-                         positives=[("Dense retrieval for search", vector_of(1, papers))])],
+                [
+                    profile(
+                        "medical imaging",
+                        size=2,
+                        negatives=[vector_of(3, papers)],
+                        positives=[("Dense retrieval for search", vector_of(1, papers))],
+                    )
+                ],
             )[1]
         )
         assert 3 not in after
@@ -209,7 +263,11 @@ class TestSelection:
         # DrivAerNet and DrivAerNet++ read alike (cosine ~0.99); the surrogate
         # paper is on the same topic but distinct (cosine ~0.7).
         car, other, shared = np.eye(DIM, dtype=np.float32)[[2, 3, DIM - 1]]
-        for pid, vector in ((5, car + 0.3 * shared), (6, car + 0.05 * other + 0.3 * shared), (7, car + other + 0.3 * shared)):
+        for pid, vector in (
+            (5, car + 0.3 * shared),
+            (6, car + 0.05 * other + 0.3 * shared),
+            (7, car + other + 0.3 * shared),
+        ):
             papers.vectors[papers.column(pid)] = vector / np.linalg.norm(vector)
         picks = ids(rank(papers, [profile("car aerodynamic CFD", size=2)])[1])
         assert len(picks) == 2
@@ -228,7 +286,12 @@ class TestSelection:
         profiles = [
             profile("retrieval search", key=1),
             profile("car aerodynamic\npruning", key=2, exclusions="no NAS", size=2),
-            profile("medical", key=3, positives=[("seed", vector_of(10, papers))], negatives=[vector_of(3, papers)]),
+            profile(
+                "medical",
+                key=3,
+                positives=[("seed", vector_of(10, papers))],
+                negatives=[vector_of(3, papers)],
+            ),
             profile("", key=4),
             profile("reinforcement robot", key=5, exclude_ids=frozenset({10}), threshold=0.2),
         ]
@@ -242,7 +305,9 @@ class TestSelection:
         assert together[4] == []
 
     def test_an_empty_paper_set_gives_empty_digests(self):
-        empty = PaperSet(np.zeros(0, np.int64), [], [], np.zeros((0, DIM), np.float32), np.zeros(0, np.float32))
+        empty = PaperSet(
+            np.zeros(0, np.int64), [], [], np.zeros((0, DIM), np.float32), np.zeros(0, np.float32)
+        )
         assert rank(empty, [profile("retrieval")]) == {1: []}
 
 

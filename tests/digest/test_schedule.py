@@ -13,7 +13,7 @@ from tests.factories import PaperFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def at(*args) -> dt.datetime:
@@ -76,8 +76,12 @@ def test_it_sends_the_hour_that_spring_forward_skips_in_the_next_slot():
     assert due_subscribers(at(2026, 3, 9, 6)) == {dt.date(2026, 3, 9): [at_two.pk]}
 
 
-def test_it_finds_the_repeated_autumn_hour_twice_and_sends_once(smtp_server, django_capture_on_commit_callbacks):
-    subscriber = SubscriberFactory(timezone="Europe/Berlin", send_hour=2, profile__interests="graph neural networks")
+def test_it_finds_the_repeated_autumn_hour_twice_and_sends_once(
+    smtp_server, django_capture_on_commit_callbacks
+):
+    subscriber = SubscriberFactory(
+        timezone="Europe/Berlin", send_hour=2, profile__interests="graph neural networks"
+    )
     PaperFactory(title="Graph neural networks for molecules", announced_on=dt.date(2026, 10, 25))
 
     # 25 October 2026: Berlin's 02:00 happens at 00:00 UTC (CEST) and again at 01:00 UTC (CET).
@@ -101,12 +105,22 @@ def test_it_leaves_out_inactive_subscribers_and_unknown_time_zones():
 def test_it_sends_the_due_subscribers_their_digest_at_their_hour_and_nobody_else(
     smtp_server, django_capture_on_commit_callbacks
 ):
-    berlin = SubscriberFactory(email="berlin@example.org", timezone="Europe/Berlin", send_hour=7,
-                               profile__interests="graph neural networks for molecules")
-    new_york = SubscriberFactory(email="nyc@example.org", timezone="America/New_York", send_hour=7,
-                                 profile__interests="graph neural networks for molecules")
+    berlin = SubscriberFactory(
+        email="berlin@example.org",
+        timezone="Europe/Berlin",
+        send_hour=7,
+        profile__interests="graph neural networks for molecules",
+    )
+    new_york = SubscriberFactory(
+        email="nyc@example.org",
+        timezone="America/New_York",
+        send_hour=7,
+        profile__interests="graph neural networks for molecules",
+    )
     for n in range(3):
-        PaperFactory(title=f"Graph neural networks for molecules, part {n}", announced_on=dt.date(2026, 11, 23))
+        PaperFactory(
+            title=f"Graph neural networks for molecules, part {n}", announced_on=dt.date(2026, 11, 23)
+        )
 
     with time_machine.travel(at(2026, 11, 23, 6, 0, 3), tick=False):
         with django_capture_on_commit_callbacks(execute=True):

@@ -33,7 +33,9 @@ def test_it_sends_pending_digests_and_sums_up(smtp_server):
     output = _run()
 
     assert sorted(m["To"] for m in smtp_server.messages) == ["ada@example.org", "ben@example.org"]
-    assert output.startswith("2 sent, 1 failed, 0 deferred by temporary errors (tried again once their wait is over), 0 skipped")
+    assert output.startswith(
+        "2 sent, 1 failed, 0 deferred by temporary errors (tried again once their wait is over), 0 skipped"
+    )
     assert "failed: gone@example.org: 550 5.1.1 No such user" in output
 
 
@@ -52,7 +54,10 @@ def test_it_lists_what_it_would_send_on_a_dry_run(smtp_server):
 
     output = _run("--dry-run")
 
-    assert output.splitlines()[:2] == ["1 digests would be sent.", f"  {digest.edition_date}  ada@example.org"]
+    assert output.splitlines()[:2] == [
+        "1 digests would be sent.",
+        f"  {digest.edition_date}  ada@example.org",
+    ]
     assert smtp_server.messages == []
     assert Digest.objects.get(pk=digest.pk).status == Digest.Status.PENDING
 
@@ -70,7 +75,7 @@ def test_it_defers_temporary_failures_to_the_next_run(smtp_server):
     _digest("busy@example.org")
     smtp_server.handler.rcpt_replies["busy@example.org"] = ["451 4.7.1 Try again later", "250 OK"]
 
-    with time_machine.travel(dt.datetime.now(dt.timezone.utc), tick=False) as clock:
+    with time_machine.travel(dt.datetime.now(dt.UTC), tick=False) as clock:
         assert _run().startswith("0 sent, 0 failed, 1 deferred")
         assert _run().startswith("0 sent")  # waiting out DIGEST_RETRY_BASE_SECONDS
         clock.shift(dt.timedelta(seconds=settings.DIGEST_RETRY_BASE_SECONDS + 1))
@@ -95,5 +100,9 @@ def test_it_sends_each_chunk_over_one_connection(smtp_server, settings):
     _run()
 
     # Two chunks, two connections; the refused address did not cost the chunk its connection.
-    assert [m["To"] for m in smtp_server.messages] == ["ada@example.org", "ben@example.org", "dan@example.org"]
+    assert [m["To"] for m in smtp_server.messages] == [
+        "ada@example.org",
+        "ben@example.org",
+        "dan@example.org",
+    ]
     assert connections[0] == connections[1] != connections[2]

@@ -91,7 +91,9 @@ def test_it_lists_subscribers_when_a_search_finds_several(staff_client):
 def test_it_previews_what_a_subscriber_would_get_when_no_digest_exists(staff_client, monkeypatch):
     subscriber = SubscriberFactory()
     paper = DigestItemFactory().paper
-    monkeypatch.setattr("digest.scoring.digest_picks_preview", lambda sub, day: [(paper, 0.8, "transformers")])
+    monkeypatch.setattr(
+        "digest.scoring.digest_picks_preview", lambda sub, day: [(paper, 0.8, "transformers")]
+    )
 
     response = staff_client.get(reverse("ops:inspector"), {"subscriber": subscriber.pk, "date": "2026-01-05"})
 
@@ -105,11 +107,21 @@ def test_it_previews_a_free_form_interests_text(staff_client, monkeypatch):
 
     def preview(*, interests, exclusions, size):
         calls.append((interests, exclusions, size))
-        return [{"paper_id": 1, "title": "Tiny LLMs", "url": "https://arxiv.org/abs/1", "score": 0.7, "why": "small models"}]
+        return [
+            {
+                "paper_id": 1,
+                "title": "Tiny LLMs",
+                "url": "https://arxiv.org/abs/1",
+                "score": 0.7,
+                "why": "small models",
+            }
+        ]
 
     monkeypatch.setattr("digest.inspector.optional_function", lambda module, name: preview)
 
-    response = staff_client.get(reverse("ops:preview"), {"interests": "small models", "exclusions": "", "size": 3})
+    response = staff_client.get(
+        reverse("ops:preview"), {"interests": "small models", "exclusions": "", "size": 3}
+    )
 
     assert calls == [("small models", "", 3)]
     assert b"Tiny LLMs" in response.content and b"small models" in response.content

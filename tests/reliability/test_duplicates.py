@@ -89,7 +89,9 @@ def test_it_sends_one_digest_per_subscriber_when_two_beat_schedulers_fire_the_sa
     assert Digest.objects.filter(edition_date=day, status=Digest.Status.SENT).count() == len(subscribers)
     assert received(smtp_server) == {s.email: 1 for s in subscribers}
     built = DailyRun.objects.filter(edition_date=day).values_list("digests_built", flat=True)
-    assert sorted(built)[-1] > 0 and sum(built) == len(subscribers)  # whoever lost the race built nothing twice
+    assert sorted(built)[-1] > 0 and sum(built) == len(
+        subscribers
+    )  # whoever lost the race built nothing twice
 
 
 def test_it_builds_and_sends_once_when_a_build_task_is_delivered_twice_at_once(smtp_server, settings):

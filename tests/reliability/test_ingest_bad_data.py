@@ -84,7 +84,9 @@ def _endless(handler) -> None:
 def _stored() -> dict:
     return {
         row[0]: row
-        for row in Paper.objects.values_list("external_id", "title", "abstract", "authors", "categories", "upvotes", "updated_at")
+        for row in Paper.objects.values_list(
+            "external_id", "title", "abstract", "authors", "categories", "upvotes", "updated_at"
+        )
     }
 
 
@@ -111,7 +113,12 @@ FAILURES = [
         lambda h: _send(h, read_fixture(HF)[:3000], length=len(read_fixture(HF))),
         "gave up after 2 attempts; last: body cut short",
     ),
-    ("billion laughs", "arxiv_rss", lambda h: _send(h, BILLION_LAUGHS, content_type="application/xml"), "refused unsafe XML"),
+    (
+        "billion laughs",
+        "arxiv_rss",
+        lambda h: _send(h, BILLION_LAUGHS, content_type="application/xml"),
+        "refused unsafe XML",
+    ),
     (
         "declared larger than the limit",
         "hf_daily",
@@ -122,7 +129,9 @@ FAILURES = [
     (
         "JSON in Windows-1252",
         "hf_daily",
-        lambda h: _send(h, read_fixture(HF).decode().replace("Memory", "Mémoire").encode("cp1252", "replace")),
+        lambda h: _send(
+            h, read_fixture(HF).decode().replace("Memory", "Mémoire").encode("cp1252", "replace")
+        ),
         "not UTF-8",
     ),
     (
@@ -162,7 +171,9 @@ def test_it_fails_the_run_with_a_clear_error_and_loses_nothing_stored(
 
 
 def test_it_skips_only_the_record_with_an_enormous_field_and_keeps_its_stored_row(http_source, stored_papers):
-    http_source.reply = lambda h: _send(h, _hf_items_with(i0={"summary": "x " * 500_000}, i2={"title": "T" * 5_000}))
+    http_source.reply = lambda h: _send(
+        h, _hf_items_with(i0={"summary": "x " * 500_000}, i2={"title": "T" * 5_000})
+    )
 
     run = ingest_source("hf_daily", day=DAY)
 

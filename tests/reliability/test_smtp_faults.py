@@ -38,7 +38,7 @@ def test_it_backs_off_on_4xx_fails_5xx_addresses_and_finishes_the_run(settings, 
         worker.stop()
 
     tries = [t for address, t, _ in smtp.handler.rcpt_log if address == busy]
-    gaps = [later - earlier for earlier, later in zip(tries, tries[1:])]
+    gaps = [later - earlier for earlier, later in zip(tries, tries[1:], strict=False)]
     assert len(tries) == 4
     # 0.5, 1, 2 s: each wait doubles. A busy machine may add to a wait, never take from it.
     assert all(BASE * 2**i - 0.05 <= gap < BASE * 2**i + 2 for i, gap in enumerate(gaps)), gaps
@@ -57,7 +57,9 @@ def test_it_waits_for_a_server_that_is_down_and_delivers_once_it_is_back(setting
     worker = celery_workers(smtp_port=port, DIGEST_RETRY_BASE_SECONDS=BASE)
     worker.start()
     send_pending()
-    assert wait_for(lambda: Digest.objects.filter(attempts__gte=2).count() == 4, timeout=30), worker.log_tail()
+    assert wait_for(lambda: Digest.objects.filter(attempts__gte=2).count() == 4, timeout=30), (
+        worker.log_tail()
+    )
     assert Digest.objects.filter(status=Digest.Status.SENT).count() == 0
     with SMTPServer(port=port) as smtp:
         assert wait_for(lambda: all_sent(digests), timeout=30), worker.log_tail()
@@ -77,9 +79,9 @@ def test_it_retries_a_server_slower_than_the_timeout_and_delivers_once_when_it_i
         worker = celery_workers(smtp_port=smtp.port, DIGEST_RETRY_BASE_SECONDS=BASE, EMAIL_TIMEOUT=1)
         worker.start()
         send_pending()
-        assert wait_for(lambda: Digest.objects.filter(last_error__icontains="timed out").exists(), timeout=30), (
-            worker.log_tail()
-        )
+        assert wait_for(
+            lambda: Digest.objects.filter(last_error__icontains="timed out").exists(), timeout=30
+        ), worker.log_tail()
         smtp.handler.rcpt_delay = 0.3  # slow, but within the timeout
         started = time.monotonic()
         assert wait_for(lambda: all_sent(digests), timeout=40), worker.log_tail()

@@ -32,7 +32,9 @@ KILLS = int(os.environ.get("RELIABILITY_KILLS", "5"))
 pytestmark = [pytest.mark.slow, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def test_it_delivers_each_digest_once_plus_one_per_kill_between_accept_and_mark(settings, celery_workers, claim_log):
+def test_it_delivers_each_digest_once_plus_one_per_kill_between_accept_and_mark(
+    settings, celery_workers, claim_log
+):
     settings.DIGEST_SEND_CHUNK_SIZE = 10
     digests = due_digests(10 * KILLS + 30)
     by_id = {d.pk: d.subscriber.email for d in digests}

@@ -24,13 +24,18 @@ SAMPLE_PAPERS = 343
 
 def _seeds_dir() -> Path | None:
     """The captures live beside the checkout (../shared/seeds), or where PAPER_DIGEST_SEEDS says."""
-    candidates = [os.environ.get("PAPER_DIGEST_SEEDS", ""), BASE_DIR.parent / "shared" / "seeds",
-                  BASE_DIR.parent.parent / "shared" / "seeds"]
+    candidates = [
+        os.environ.get("PAPER_DIGEST_SEEDS", ""),
+        BASE_DIR.parent / "shared" / "seeds",
+        BASE_DIR.parent.parent / "shared" / "seeds",
+    ]
     return next((Path(c) for c in candidates if c and Path(c).is_dir()), None)
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("build_sample_corpus", BASE_DIR / "scripts" / "build_sample_corpus.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_sample_corpus", BASE_DIR / "scripts" / "build_sample_corpus.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -56,7 +56,12 @@ def test_a_forged_token_fails(client):
     change = PendingChange.objects.create(subscriber=subscriber, data={"interests": "x"})
     token = make_token(subscriber, "confirm", c=change.pk)
     forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
-    for path in [f"/confirm/{forged}/", "/confirm/not-a-token/", f"/preferences/{forged}/", f"/unsubscribe/{forged}/"]:
+    for path in [
+        f"/confirm/{forged}/",
+        "/confirm/not-a-token/",
+        f"/preferences/{forged}/",
+        f"/unsubscribe/{forged}/",
+    ]:
         assert client.get(path).status_code == 400
         assert client.post(path).status_code in (400, 403)
     subscriber.refresh_from_db()
@@ -72,7 +77,9 @@ def test_a_confirm_link_works_once(client, signup_data, django_capture_on_commit
     assert client.get(path).status_code == 400
 
 
-def test_an_older_confirm_link_dies_once_a_newer_one_is_used(client, signup_data, django_capture_on_commit_callbacks):
+def test_an_older_confirm_link_dies_once_a_newer_one_is_used(
+    client, signup_data, django_capture_on_commit_callbacks
+):
     for interests in ["First try", "Second try"]:
         with django_capture_on_commit_callbacks(execute=True):
             client.post("/", {**signup_data, "interests": interests})
@@ -95,11 +102,18 @@ def test_a_token_for_another_purpose_fails(client):
 
 # Every view behind a signed link, its method, and the purpose its token must have.
 TOKEN_VIEWS = [
-    ("confirm", "get", "confirm"), ("confirm", "post", "confirm"),
-    ("unsubscribe", "get", "unsubscribe"), ("unsubscribe", "post", "unsubscribe"), ("resubscribe", "post", "unsubscribe"),
-    ("feedback", "get", "feedback"), ("feedback_undo", "post", "feedback"),
-    ("preferences", "get", "preferences"), ("preferences", "post", "preferences"), ("pause", "post", "preferences"),
-    ("export", "get", "preferences"), ("delete", "post", "preferences"),
+    ("confirm", "get", "confirm"),
+    ("confirm", "post", "confirm"),
+    ("unsubscribe", "get", "unsubscribe"),
+    ("unsubscribe", "post", "unsubscribe"),
+    ("resubscribe", "post", "unsubscribe"),
+    ("feedback", "get", "feedback"),
+    ("feedback_undo", "post", "feedback"),
+    ("preferences", "get", "preferences"),
+    ("preferences", "post", "preferences"),
+    ("pause", "post", "preferences"),
+    ("export", "get", "preferences"),
+    ("delete", "post", "preferences"),
 ]
 
 
@@ -128,11 +142,15 @@ def _token(url: str) -> str:
     return path_of(url).split("/")[2]
 
 
-@pytest.mark.parametrize("name, data", [("preferences", {"interests": "x"}), ("pause", {}), ("delete", {"confirm": "on"})])
+@pytest.mark.parametrize(
+    "name, data", [("preferences", {"interests": "x"}), ("pause", {}), ("delete", {"confirm": "on"})]
+)
 def test_preference_forms_need_a_csrf_token(name, data):
     subscriber = SubscriberFactory()
     client = Client(enforce_csrf_checks=True)
-    response = client.post(reverse(f"subscriptions:{name}", args=[_token(links.preferences_url(subscriber))]), data)
+    response = client.post(
+        reverse(f"subscriptions:{name}", args=[_token(links.preferences_url(subscriber))]), data
+    )
     assert response.status_code == 403
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.ACTIVE
@@ -198,9 +216,17 @@ def test_behind_a_proxy_signups_are_limited_per_client_not_per_proxy(client, set
 
 @pytest.mark.parametrize(
     "email",
-    ["a@b.com\r\nBcc: x@y.com", "a@b.com\nBcc: x@y.com", "a@b.com\r\n", "x" * 250 + "@b.com", "a@b.com, c@d.com"],
+    [
+        "a@b.com\r\nBcc: x@y.com",
+        "a@b.com\nBcc: x@y.com",
+        "a@b.com\r\n",
+        "x" * 250 + "@b.com",
+        "a@b.com, c@d.com",
+    ],
 )
-def test_header_injection_and_bad_addresses_are_rejected(client, signup_data, email, django_capture_on_commit_callbacks):
+def test_header_injection_and_bad_addresses_are_rejected(
+    client, signup_data, email, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/", {**signup_data, "email": email})
     assert response.status_code == 200

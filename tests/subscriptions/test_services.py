@@ -7,10 +7,21 @@ from tests.factories import SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 
-DATA = {"interests": "Protein folding", "exclusions": "", "seed_papers": "", "frequency": "daily", "weekly_day": 0, "send_hour": 5, "timezone": "UTC", "digest_size": 3}
+DATA = {
+    "interests": "Protein folding",
+    "exclusions": "",
+    "seed_papers": "",
+    "frequency": "daily",
+    "weekly_day": 0,
+    "send_hour": 5,
+    "timezone": "UTC",
+    "digest_size": 3,
+}
 
 
-def test_signup_of_a_known_address_changes_nothing_but_queues_a_confirmation(django_capture_on_commit_callbacks):
+def test_signup_of_a_known_address_changes_nothing_but_queues_a_confirmation(
+    django_capture_on_commit_callbacks,
+):
     subscriber = SubscriberFactory(send_hour=9, profile__interests="Graph neural networks for molecules")
     with django_capture_on_commit_callbacks(execute=True):
         services.subscriber_signup(email=subscriber.email, data=DATA)

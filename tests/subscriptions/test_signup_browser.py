@@ -50,9 +50,27 @@ def smtp(settings):
 
 def _preview(*, interests, exclusions="", size=5):
     return [
-        {"paper_id": 1, "title": "Equivariant graph networks for molecular property prediction", "url": "https://arxiv.org/abs/2401.00001", "score": 0.91, "why": interests.splitlines()[0]},
-        {"paper_id": 2, "title": "<b>Diffusion</b> models that design binding proteins", "url": "https://arxiv.org/abs/2401.00002", "score": 0.84, "why": "protein design"},
-        {"paper_id": 3, "title": "A benchmark for retrosynthesis planning", "url": "https://arxiv.org/abs/2401.00003", "score": 0.77, "why": "chemistry"},
+        {
+            "paper_id": 1,
+            "title": "Equivariant graph networks for molecular property prediction",
+            "url": "https://arxiv.org/abs/2401.00001",
+            "score": 0.91,
+            "why": interests.splitlines()[0],
+        },
+        {
+            "paper_id": 2,
+            "title": "<b>Diffusion</b> models that design binding proteins",
+            "url": "https://arxiv.org/abs/2401.00002",
+            "score": 0.84,
+            "why": "protein design",
+        },
+        {
+            "paper_id": 3,
+            "title": "A benchmark for retrosynthesis planning",
+            "url": "https://arxiv.org/abs/2401.00003",
+            "score": 0.77,
+            "why": "chemistry",
+        },
     ][:size]
 
 
@@ -66,7 +84,9 @@ def test_signup_confirm_preferences_unsubscribe(live_server, settings, smtp, bro
     page.goto(live_server.url + "/")
     assert page.locator("#id_timezone").input_value() == "Europe/Berlin", "time zone guessed from the browser"
     page.get_by_label("Email").fill("ada@example.org")
-    page.get_by_label("Interests").fill("Graph neural networks for molecules\nProtein design with diffusion models")
+    page.get_by_label("Interests").fill(
+        "Graph neural networks for molecules\nProtein design with diffusion models"
+    )
     page.get_by_label("Papers per digest").fill("7")
     page.locator("#preview-list li").first.wait_for()
     assert page.locator("#preview-list li").count() == 3
@@ -124,14 +144,21 @@ def test_signup_confirm_preferences_unsubscribe(live_server, settings, smtp, bro
 
 
 # A phone in portrait: 390 CSS pixels wide.
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 
 
 def test_the_pages_fit_a_phone_and_pass_the_accessibility_basics(live_server, settings, browser, monkeypatch):
     settings.SITE_URL = live_server.url
     monkeypatch.setitem(sys.modules, "digest.preview", types.SimpleNamespace(digest_preview=_preview))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    subscriber = SubscriberFactory(email="ada@example.org", profile__interests="Graph neural networks for molecules")
+    subscriber = SubscriberFactory(
+        email="ada@example.org", profile__interests="Graph neural networks for molecules"
+    )
     context = browser.new_context(**PHONE)
     page = context.new_page()
 
@@ -141,7 +168,10 @@ def test_the_pages_fit_a_phone_and_pass_the_accessibility_basics(live_server, se
     assert audit(page) == []
     page.screenshot(path=ARTIFACTS / "mobile-1-signup.png", full_page=True)
 
-    for name, url in (("preferences", links.preferences_url(subscriber)), ("unsubscribe", links.unsubscribe_url(subscriber))):
+    for name, url in (
+        ("preferences", links.preferences_url(subscriber)),
+        ("unsubscribe", links.unsubscribe_url(subscriber)),
+    ):
         page.goto(url)
         # Keyboard users land on the skip link first, and see where they are.
         assert first_tab_stop(page) == {"text": "Skip to content", "visible": True, "outlined": True}
@@ -161,6 +191,11 @@ def test_the_accessibility_audit_finds_what_it_looks_for(browser):
     page.close()
 
     assert problems == [
-        "<html> has no lang", "no <main> landmark", "2 <h1> elements", "empty <title>", "unlabelled input q",
-        'contrast 1.92 < 4.5: P "faint"', "scrolls sideways: 908px in a 390px viewport",
+        "<html> has no lang",
+        "no <main> landmark",
+        "2 <h1> elements",
+        "empty <title>",
+        "unlabelled input q",
+        'contrast 1.92 < 4.5: P "faint"',
+        "scrolls sideways: 908px in a 390px viewport",
     ]

@@ -9,12 +9,22 @@ from tests.factories import SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 
-DATA = {"interests": "Protein folding", "exclusions": "", "seed_papers": "", "frequency": "daily", "weekly_day": 0,
-        "send_hour": 5, "timezone": "UTC", "digest_size": 3}
+DATA = {
+    "interests": "Protein folding",
+    "exclusions": "",
+    "seed_papers": "",
+    "frequency": "daily",
+    "weekly_day": 0,
+    "send_hour": 5,
+    "timezone": "UTC",
+    "digest_size": 3,
+}
 
 
 def _steps(subscriber) -> list[tuple[str, str]]:
-    return list(SubscriberStatusChange.objects.filter(subscriber=subscriber).values_list("previous_status", "status"))
+    return list(
+        SubscriberStatusChange.objects.filter(subscriber=subscriber).values_list("previous_status", "status")
+    )
 
 
 def test_it_records_each_transition_the_services_make(django_capture_on_commit_callbacks):
@@ -27,8 +37,12 @@ def test_it_records_each_transition_the_services_make(django_capture_on_commit_c
     services.subscriber_resubscribe(subscriber=subscriber)
 
     assert _steps(subscriber) == [
-        ("", "pending"), ("pending", "active"), ("active", "paused"), ("paused", "active"),
-        ("active", "unsubscribed"), ("unsubscribed", "active"),
+        ("", "pending"),
+        ("pending", "active"),
+        ("active", "paused"),
+        ("paused", "active"),
+        ("active", "unsubscribed"),
+        ("unsubscribed", "active"),
     ]
     changed = list(SubscriberStatusChange.objects.values_list("changed_at", flat=True))
     assert changed == sorted(changed)
@@ -37,7 +51,8 @@ def test_it_records_each_transition_the_services_make(django_capture_on_commit_c
 def test_it_records_bulk_updates_like_the_admin_action_and_the_bounce_handler(admin_client):
     readers = SubscriberFactory.create_batch(2)
     admin_client.post(
-        reverse("admin:subscriptions_subscriber_changelist"), {"action": "pause", "_selected_action": [readers[0].pk]}
+        reverse("admin:subscriptions_subscriber_changelist"),
+        {"action": "pause", "_selected_action": [readers[0].pk]},
     )
     Subscriber.objects.filter(pk=readers[1].pk).update(status=Subscriber.Status.BOUNCED)
 
@@ -76,7 +91,9 @@ def test_the_migration_rebuilds_a_history_from_the_dated_fields():
     now = timezone.now()
     gone = SubscriberFactory(status=Subscriber.Status.UNSUBSCRIBED)
     Subscriber.objects.filter(pk=gone.pk).update(
-        created_at=now - timedelta(days=3), confirmed_at=now - timedelta(days=2), unsubscribed_at=now - timedelta(days=1)
+        created_at=now - timedelta(days=3),
+        confirmed_at=now - timedelta(days=2),
+        unsubscribed_at=now - timedelta(days=1),
     )
     waiting = SubscriberFactory(status=Subscriber.Status.PENDING, confirmed_at=None)
     bounced = SubscriberFactory(status=Subscriber.Status.BOUNCED)

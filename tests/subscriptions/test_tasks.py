@@ -43,7 +43,9 @@ def test_it_deletes_expired_changes_and_keeps_live_ones():
     assert list(PendingChange.objects.values_list("pk", flat=True)) == [live.pk]
     assert not PendingChange.objects.filter(pk=expired.pk).exists()
     reader.refresh_from_db()
-    assert reader.status == Subscriber.Status.ACTIVE and TopicProfile.objects.filter(subscriber=reader).exists()
+    assert (
+        reader.status == Subscriber.Status.ACTIVE and TopicProfile.objects.filter(subscriber=reader).exists()
+    )
 
 
 def test_it_forgets_an_address_that_never_confirmed_and_has_nothing_pending():

@@ -23,7 +23,9 @@ def test_it_shows_the_signup_form(client):
     assert '<label for="id_email"' in body
 
 
-def test_it_keeps_a_new_address_pending_until_confirmed(client, signup_data, django_capture_on_commit_callbacks):
+def test_it_keeps_a_new_address_pending_until_confirmed(
+    client, signup_data, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/", signup_data)
     assert response.status_code == 200
@@ -50,7 +52,9 @@ def test_it_keeps_a_new_address_pending_until_confirmed(client, signup_data, dja
     assert not PendingChange.objects.exists()
 
 
-def test_it_changes_an_active_subscriber_only_after_confirmation(client, signup_data, django_capture_on_commit_callbacks):
+def test_it_changes_an_active_subscriber_only_after_confirmation(
+    client, signup_data, django_capture_on_commit_callbacks
+):
     subscriber = SubscriberFactory(email="ada@example.org", send_hour=9)
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/", {**signup_data, "interests": "Protein folding", "send_hour": "18"})
@@ -84,13 +88,30 @@ def test_it_previews_papers(client, monkeypatch):
 
     def digest_preview(*, interests, exclusions="", size=5):
         calls.append((interests, exclusions, size))
-        return [{"paper_id": 1, "title": "Molecules", "url": "https://arxiv.org/abs/1", "score": 0.9, "why": "molecules", "extra": 1}]
+        return [
+            {
+                "paper_id": 1,
+                "title": "Molecules",
+                "url": "https://arxiv.org/abs/1",
+                "score": 0.9,
+                "why": "molecules",
+                "extra": 1,
+            }
+        ]
 
     monkeypatch.setitem(sys.modules, "digest.preview", types.SimpleNamespace(digest_preview=digest_preview))
     response = client.get("/preview", {"interests": "molecules", "exclusions": "proteins"})
     assert response.status_code == 200
     assert response.json() == {
-        "papers": [{"paper_id": 1, "title": "Molecules", "url": "https://arxiv.org/abs/1", "score": 0.9, "why": "molecules"}]
+        "papers": [
+            {
+                "paper_id": 1,
+                "title": "Molecules",
+                "url": "https://arxiv.org/abs/1",
+                "score": 0.9,
+                "why": "molecules",
+            }
+        ]
     }
     assert calls == [("molecules", "proteins", 5)]
 
@@ -136,16 +157,28 @@ def test_it_edits_preferences(client):
     assert response.status_code == 200 and b"Saved." in response.content
     subscriber.refresh_from_db()
     assert (subscriber.frequency, subscriber.weekly_day, subscriber.send_hour) == ("weekly", 4, 6)
-    assert (subscriber.timezone, subscriber.digest_size, subscriber.send_empty_note) == ("Asia/Tokyo", 10, True)
+    assert (subscriber.timezone, subscriber.digest_size, subscriber.send_empty_note) == (
+        "Asia/Tokyo",
+        10,
+        True,
+    )
     assert (subscriber.profile.interests, subscriber.profile.exclusions) == ("Protein folding", "crypto")
 
 
 @pytest.mark.parametrize(
-    "field, value", [("timezone", "Mars/Olympus"), ("digest_size", "21"), ("digest_size", "0"), ("send_hour", "24")]
+    "field, value",
+    [("timezone", "Mars/Olympus"), ("digest_size", "21"), ("digest_size", "0"), ("send_hour", "24")],
 )
 def test_it_rejects_invalid_preferences(client, field, value):
     subscriber = SubscriberFactory(send_hour=7)
-    data = {"interests": "x", "frequency": "daily", "weekly_day": "0", "send_hour": "7", "timezone": "UTC", "digest_size": "5"}
+    data = {
+        "interests": "x",
+        "frequency": "daily",
+        "weekly_day": "0",
+        "send_hour": "7",
+        "timezone": "UTC",
+        "digest_size": "5",
+    }
     response = client.post(path_of(links.preferences_url(subscriber)), {**data, field: value})
     assert response.status_code == 400
     subscriber.refresh_from_db()

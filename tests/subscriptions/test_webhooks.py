@@ -27,12 +27,23 @@ def _post(url, payload, auth=AUTH):
 def _postmark_bounce(email, kind="HardBounce", record="Bounce"):
     # The shape of Postmark's bounce and spam-complaint webhooks.
     return {
-        "RecordType": record, "ID": 4323372036854775807, "Type": kind, "TypeCode": 1, "Tag": "",
-        "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483", "Metadata": {}, "ServerID": 23,
+        "RecordType": record,
+        "ID": 4323372036854775807,
+        "Type": kind,
+        "TypeCode": 1,
+        "Tag": "",
+        "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483",
+        "Metadata": {},
+        "ServerID": 23,
         "Description": "The server was unable to deliver your message (ex: unknown user, mailbox not found).",
         "Details": "smtp;550 5.1.1 The email account that you tried to reach does not exist.",
-        "Email": email, "From": "digest@example.org", "BouncedAt": "2026-11-23T07:00:05Z",
-        "Inactive": True, "CanActivate": True, "Subject": "5 new papers for you", "MessageStream": "outbound",
+        "Email": email,
+        "From": "digest@example.org",
+        "BouncedAt": "2026-11-23T07:00:05Z",
+        "Inactive": True,
+        "CanActivate": True,
+        "Subject": "5 new papers for you",
+        "MessageStream": "outbound",
     }
 
 
@@ -43,7 +54,9 @@ def _status(email):
 def test_it_unsubscribes_an_address_that_complains_of_spam():
     SubscriberFactory(email="ada@example.org")
 
-    response = _post("/anymail/postmark/tracking/", _postmark_bounce("Ada@Example.org", "SpamComplaint", "SpamComplaint"))
+    response = _post(
+        "/anymail/postmark/tracking/", _postmark_bounce("Ada@Example.org", "SpamComplaint", "SpamComplaint")
+    )
 
     assert response.status_code == 200
     assert _status("ada@example.org") == Subscriber.Status.UNSUBSCRIBED
@@ -70,8 +83,16 @@ def test_it_stops_mail_at_once_to_an_address_the_provider_refuses():
 
 def test_it_ignores_deliveries_and_opens():
     SubscriberFactory(email="ada@example.org")
-    delivered = {"RecordType": "Delivery", "MessageID": "x", "Recipient": "ada@example.org",
-                 "DeliveredAt": "2026-11-23T07:00:05Z", "Details": "ok", "Tag": "", "ServerID": 1, "Metadata": {}}
+    delivered = {
+        "RecordType": "Delivery",
+        "MessageID": "x",
+        "Recipient": "ada@example.org",
+        "DeliveredAt": "2026-11-23T07:00:05Z",
+        "Details": "ok",
+        "Tag": "",
+        "ServerID": 1,
+        "Metadata": {},
+    }
 
     assert _post("/anymail/postmark/tracking/", delivered).status_code == 200
     assert _status("ada@example.org") == Subscriber.Status.ACTIVE
@@ -80,20 +101,44 @@ def test_it_ignores_deliveries_and_opens():
 def test_it_refuses_webhooks_without_the_secret():
     SubscriberFactory(email="ada@example.org")
 
-    assert _post("/anymail/postmark/tracking/", _postmark_bounce("ada@example.org", "SpamComplaint", "SpamComplaint"), auth=None).status_code == 400
-    assert _post("/anymail/postmark/tracking/", _postmark_bounce("ada@example.org", "SpamComplaint", "SpamComplaint"),
-                 auth="Basic " + base64.b64encode(b"anymail:guess").decode()).status_code == 400
+    assert (
+        _post(
+            "/anymail/postmark/tracking/",
+            _postmark_bounce("ada@example.org", "SpamComplaint", "SpamComplaint"),
+            auth=None,
+        ).status_code
+        == 400
+    )
+    assert (
+        _post(
+            "/anymail/postmark/tracking/",
+            _postmark_bounce("ada@example.org", "SpamComplaint", "SpamComplaint"),
+            auth="Basic " + base64.b64encode(b"anymail:guess").decode(),
+        ).status_code
+        == 400
+    )
     assert _status("ada@example.org") == Subscriber.Status.ACTIVE
 
 
 def _postmark_inbound(to, sender="ada@example.org"):
     # The shape of Postmark's inbound webhook.
     return {
-        "FromName": "Ada", "From": sender, "FromFull": {"Email": sender, "Name": "Ada"},
-        "To": to, "ToFull": [{"Email": to, "Name": ""}], "Cc": "", "CcFull": [],
-        "OriginalRecipient": to, "Subject": "unsubscribe", "MessageID": "73e6d360-66eb-11e1-8e72-a8904824019b",
-        "Date": "Mon, 23 Nov 2026 07:01:00 +0000", "TextBody": "", "HtmlBody": "", "StrippedTextReply": "",
-        "Headers": [{"Name": "Return-Path", "Value": f"<{sender}>"}], "Attachments": [],
+        "FromName": "Ada",
+        "From": sender,
+        "FromFull": {"Email": sender, "Name": "Ada"},
+        "To": to,
+        "ToFull": [{"Email": to, "Name": ""}],
+        "Cc": "",
+        "CcFull": [],
+        "OriginalRecipient": to,
+        "Subject": "unsubscribe",
+        "MessageID": "73e6d360-66eb-11e1-8e72-a8904824019b",
+        "Date": "Mon, 23 Nov 2026 07:01:00 +0000",
+        "TextBody": "",
+        "HtmlBody": "",
+        "StrippedTextReply": "",
+        "Headers": [{"Name": "Return-Path", "Value": f"<{sender}>"}],
+        "Attachments": [],
     }
 
 
@@ -109,10 +154,15 @@ def _mailto_from_header(smtp_server, settings):
 def test_it_unsubscribes_by_mail_to_the_list_unsubscribe_address(smtp_server, settings):
     header, address = _mailto_from_header(smtp_server, settings)
 
-    response = _post("/anymail/postmark/inbound/", _postmark_inbound(address.upper(), sender="alias@elsewhere.example"))
+    response = _post(
+        "/anymail/postmark/inbound/", _postmark_inbound(address.upper(), sender="alias@elsewhere.example")
+    )
 
     assert header.strip().startswith("<http://testserver/unsubscribe/")
-    assert re.fullmatch(r"unsubscribe\+\d+-[0-9a-f]{24}@digest\.example\.org", address) and len(address.split("@")[0]) <= 64
+    assert (
+        re.fullmatch(r"unsubscribe\+\d+-[0-9a-f]{24}@digest\.example\.org", address)
+        and len(address.split("@")[0]) <= 64
+    )
     assert response.status_code == 200
     assert _status("ada@example.org") == Subscriber.Status.UNSUBSCRIBED
 
@@ -121,8 +171,10 @@ def test_it_ignores_mail_to_the_unsubscribe_address_with_a_forged_token(smtp_ser
     _, address = _mailto_from_header(smtp_server, settings)
     forged = re.sub(r"-[0-9a-f]{24}@", "-" + "0" * 24 + "@", address)
     SubscriberFactory(email="bob@example.org")
-    other = address.replace(f"+{Subscriber.objects.get(email='ada@example.org').pk}-",
-                            f"+{Subscriber.objects.get(email='bob@example.org').pk}-")
+    other = address.replace(
+        f"+{Subscriber.objects.get(email='ada@example.org').pk}-",
+        f"+{Subscriber.objects.get(email='bob@example.org').pk}-",
+    )
 
     for to in (forged, other, "unsubscribe@digest.example.org"):
         assert _post("/anymail/postmark/inbound/", _postmark_inbound(to)).status_code == 200
@@ -149,7 +201,9 @@ def test_it_fails_a_digest_the_esp_refuses(settings, monkeypatch):
     from anymail.backends.test import EmailBackend
 
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
-    refused = {"recipient_status": {"ada@example.org": AnymailRecipientStatus(message_id=None, status="rejected")}}
+    refused = {
+        "recipient_status": {"ada@example.org": AnymailRecipientStatus(message_id=None, status="rejected")}
+    }
     monkeypatch.setattr(EmailBackend, "post_to_esp", lambda self, payload, message: refused)
     digest = DigestFactory(subscriber__email="ada@example.org")
     DigestItemFactory(digest=digest, rank=1)

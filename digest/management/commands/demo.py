@@ -65,9 +65,14 @@ class Command(BaseCommand):
                 TopicProfile.objects.update_or_create(
                     subscriber=subscriber, defaults={"interests": interests, "exclusions": exclusions}
                 )
-        run = daily_run_start(edition_date=today, subscriber_ids=list(
-            Subscriber.objects.filter(email__in=[s[0] for s in DEMO_SUBSCRIBERS]).order_by("pk").values_list("pk", flat=True)
-        ))
+        run = daily_run_start(
+            edition_date=today,
+            subscriber_ids=list(
+                Subscriber.objects.filter(email__in=[s[0] for s in DEMO_SUBSCRIBERS])
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            ),
+        )
         self.stdout.write(f"Daily run {run.pk} for {today}: {run.papers} candidate papers.")
         for digest in (
             Digest.objects.filter(edition_date=today, subscriber__email__in=[s[0] for s in DEMO_SUBSCRIBERS])
@@ -76,7 +81,9 @@ class Command(BaseCommand):
             .order_by("subscriber__email")
         ):
             titles = "; ".join(item.paper.title[:48] for item in digest.items.all())
-            self.stdout.write(f"  {digest.subscriber.email:<20} {digest.status:<8} {digest.items.count()} papers: {titles}")
+            self.stdout.write(
+                f"  {digest.subscriber.email:<20} {digest.status:<8} {digest.items.count()} papers: {titles}"
+            )
         outbox = Path(settings.EMAIL_OUTBOX_DIR) / "index.html"
         if settings.EMAIL_BACKEND == "digest.outbox.OutboxEmailBackend":
             self.stdout.write(f"Open the emails: {outbox}")

@@ -33,7 +33,9 @@ class Command(BaseCommand):
         for profile in chosen:
             _, unknown = corpus.judgments(profile)
             if unknown:
-                self.stderr.write(f"{profile.id}: {len(unknown)} judged papers are not in the corpus, ignored: {unknown[:3]}")
+                self.stderr.write(
+                    f"{profile.id}: {len(unknown)} judged papers are not in the corpus, ignored: {unknown[:3]}"
+                )
         results = evaluation.evaluate(chosen, corpus, embed=embed_texts)
         self.stdout.write(f"{devset} split={split}: {len(chosen)} profiles, {len(corpus.paper_ids)} papers")
         self.stdout.write(evaluation.format_table(evaluation.summarise(results)))
@@ -43,4 +45,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"{profile.id:<8} {cells}")
         if fit_calibration:
             center, scale = evaluation.calibration_fit(chosen, corpus, embed=embed_texts)
-            self.stdout.write(f"calibration fitted on {split}: CALIBRATION_CENTER = {center:.3f}, CALIBRATION_SCALE = {scale:.3f}")
+            self.stdout.write(
+                f"calibration fitted on {split}: CALIBRATION_CENTER = {center:.3f}, CALIBRATION_SCALE = {scale:.3f}"
+            )

@@ -1,11 +1,11 @@
 """Ingest papers from one source: a day, a range of days, or saved files. Safe to re-run.
 
-    python manage.py ingest --source hf_daily --date 2026-06-12
-    python manage.py ingest --source arxiv_rss --categories cs.LG,cs.AI
-    python manage.py ingest --source arxiv_api --ids 2604.26951,hep-ph/9411242
-    python manage.py ingest --source hf_daily --from 2026-06-01 --to 2026-06-07
-    python manage.py ingest --source arxiv_api --file saved_response.xml
-    python manage.py ingest --sample
+python manage.py ingest --source hf_daily --date 2026-06-12
+python manage.py ingest --source arxiv_rss --categories cs.LG,cs.AI
+python manage.py ingest --source arxiv_api --ids 2604.26951,hep-ph/9411242
+python manage.py ingest --source hf_daily --from 2026-06-01 --to 2026-06-07
+python manage.py ingest --source arxiv_api --file saved_response.xml
+python manage.py ingest --sample
 """
 
 from argparse import ArgumentTypeError
@@ -32,8 +32,12 @@ class Command(BaseCommand):
         parser.add_argument("--date", type=_day, help="The day to ingest (YYYY-MM-DD).")
         parser.add_argument("--from", dest="date_from", type=_day, help="First day of a range (YYYY-MM-DD).")
         parser.add_argument("--to", dest="date_to", type=_day, help="Last day of a range, inclusive.")
-        parser.add_argument("--file", dest="files", action="append", default=[], help="Saved response to read.")
-        parser.add_argument("--query", default="", help="arXiv API search_query, e.g. 'cat:cs.LG AND all:transformer'.")
+        parser.add_argument(
+            "--file", dest="files", action="append", default=[], help="Saved response to read."
+        )
+        parser.add_argument(
+            "--query", default="", help="arXiv API search_query, e.g. 'cat:cs.LG AND all:transformer'."
+        )
         parser.add_argument("--ids", type=_list, default=[], help="arXiv ids for the API, comma separated.")
         parser.add_argument("--categories", type=_list, default=[], help="arXiv categories, comma separated.")
         parser.add_argument("--sample", action="store_true", help="Load the shipped sample corpus.")
@@ -54,7 +58,9 @@ class Command(BaseCommand):
         runs = []
         for job in jobs:
             label = job["path"] or (job["day"].isoformat() if job["day"] else source)
-            with tqdm(desc=f"{source} {label}", unit="paper", disable=options["no_progress"], file=self.stderr) as bar:
+            with tqdm(
+                desc=f"{source} {label}", unit="paper", disable=options["no_progress"], file=self.stderr
+            ) as bar:
                 try:
                     run = ingest_source(
                         source,
@@ -77,7 +83,9 @@ class Command(BaseCommand):
     def _report(self, run: IngestRun, label: str) -> None:
         line = _summary(label, [run])
         if run.status == IngestRun.Status.FAILED:
-            self.stderr.write(self.style.ERROR(f"{line}: FAILED: {run.errors[0] if run.errors else 'unknown error'}"))
+            self.stderr.write(
+                self.style.ERROR(f"{line}: FAILED: {run.errors[0] if run.errors else 'unknown error'}")
+            )
             return
         self.stdout.write(self.style.SUCCESS(line) if not run.failed else self.style.WARNING(line))
         for error in run.errors[:5]:
@@ -85,7 +93,10 @@ class Command(BaseCommand):
 
 
 def _summary(label: str, runs: list[IngestRun]) -> str:
-    total = {name: sum(getattr(run, name) for run in runs) for name in ("created", "updated", "unchanged", "failed")}
+    total = {
+        name: sum(getattr(run, name) for run in runs)
+        for name in ("created", "updated", "unchanged", "failed")
+    }
     return (
         f"{label}: {total['created']} new, {total['updated']} updated, "
         f"{total['unchanged']} unchanged, {total['failed']} failed"

@@ -14,7 +14,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("email", help="The subscriber's address.")
         parser.add_argument("--date", type=date.fromisoformat, default=None, help="Edition date, YYYY-MM-DD.")
-        parser.add_argument("--html", metavar="PATH", help="Also write the HTML part to PATH ('-' prints it instead of the text).")
+        parser.add_argument(
+            "--html",
+            metavar="PATH",
+            help="Also write the HTML part to PATH ('-' prints it instead of the text).",
+        )
 
     def handle(self, *args, email, date=None, html=None, **options):
         subscriber = Subscriber.objects.filter(email__iexact=email.strip()).first()
@@ -26,7 +30,10 @@ class Command(BaseCommand):
             self.stdout.write(html_body)
             return
         headers = {"From": message.from_email, "To": ", ".join(message.to), "Subject": message.subject}
-        headers.update((name, message.extra_headers[name]) for name in ("List-Unsubscribe", "List-Unsubscribe-Post", "List-Id"))
+        headers.update(
+            (name, message.extra_headers[name])
+            for name in ("List-Unsubscribe", "List-Unsubscribe-Post", "List-Id")
+        )
         for name, value in headers.items():
             self.stdout.write(f"{name}: {value}")
         self.stdout.write("")

@@ -26,9 +26,14 @@ def test_it_parses_a_current_category_query_with_cross_lists():
     assert tide.pdf_url == "https://arxiv.org/pdf/2604.26951v1"
     assert tide.extra["comment"] == "15 pages, 3 figures. Code: https://github.com/PKU-YuanGroup/TIDE"
     assert {by_id[i].primary_category for i in ("2604.26932", "2604.26903", "2604.26898", "2604.26881")} == {
-        "math.OC", "eess.SP", "math.PR", "cs.DC",
+        "math.OC",
+        "eess.SP",
+        "math.PR",
+        "cs.DC",
     }
-    assert by_id["2604.26926"].title == "A Note on How to Remove the ln ln T Term from the Squint Bound"  # was $\ln\ln T$
+    assert (
+        by_id["2604.26926"].title == "A Note on How to Remove the ln ln T Term from the Squint Bound"
+    )  # was $\ln\ln T$
     assert by_id["2604.26888"].extra["journal_ref"].startswith("In: Bäck, T. et al. (eds.)")
     assert [r.arxiv_id for r in page.records if "doi" in r.extra] == ["2604.26888", "2604.26851"]
     assert "\n\n" in by_id["2604.26922"].abstract  # two paragraphs kept apart
@@ -56,7 +61,10 @@ def test_it_reads_old_style_ids_and_links_without_rel_from_the_november_2025_for
     assert "p + p -> D + positron + neutrino" in by_id["nucl-th/9910021"].abstract
     assert sum("journal_ref" in r.extra for r in page.records) == 6
     assert sum("doi" in r.extra for r in page.records) == 7
-    assert by_id["1309.4668"].extra["affiliations"] == {"A. Pertica": ["Rutherford"], "S. J. Payne": ["Rutherford"]}
+    assert by_id["1309.4668"].extra["affiliations"] == {
+        "A. Pertica": ["Rutherford"],
+        "S. J. Payne": ["Rutherford"],
+    }
 
 
 def test_it_unwraps_the_legacy_format():

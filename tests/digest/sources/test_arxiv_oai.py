@@ -8,7 +8,9 @@ from tests.digest.sources import read_fixture
 
 
 def test_it_reads_a_list_records_page():
-    records, errors = parse_arxiv_oai(read_fixture("arxiv_oai_ListRecords_arXiv_physics-plasm-ph_2026-01-05.xml"))
+    records, errors = parse_arxiv_oai(
+        read_fixture("arxiv_oai_ListRecords_arXiv_physics-plasm-ph_2026-01-05.xml")
+    )
 
     assert (len(records), errors) == (3, [])
     table, turing, reconnection = records
@@ -20,7 +22,13 @@ def test_it_reads_a_list_records_page():
     assert table.abstract.startswith("Mendeleev's periodic table")  # &#39; decoded once
     assert table.extra["doi"] == "10.1103/bppp-53g1"
     assert "O'Donnell" in " ".join(reconnection.authors)
-    assert turing.categories == ("physics.comp-ph", "cond-mat.soft", "cond-mat.stat-mech", "nlin.CD", "physics.plasm-ph")
+    assert turing.categories == (
+        "physics.comp-ph",
+        "cond-mat.soft",
+        "cond-mat.stat-mech",
+        "nlin.CD",
+        "physics.plasm-ph",
+    )
 
 
 def test_it_reads_no_records_for_the_day_as_zero_papers():

@@ -12,7 +12,9 @@ def _by_id(records):
 
 
 def test_it_reads_new_cross_and_replace_items():
-    records, errors = parse_arxiv_rss(read_fixture("arxiv_rss_cs.LG+cs.AI+cs.CL+stat.ML_2026-09-24_4items.xml"))
+    records, errors = parse_arxiv_rss(
+        read_fixture("arxiv_rss_cs.LG+cs.AI+cs.CL+stat.ML_2026-09-24_4items.xml")
+    )
 
     assert (len(records), errors) == (4, [])
     by_id = _by_id(records)

@@ -7,9 +7,14 @@ DAY = date(2024, 5, 6)
 
 
 def test_it_reads_titles_abstracts_and_the_lines_that_follow_them():
-    records, errors = parse_page_text(read_fixture("hf_page_synthetic_2024-05-06.txt").decode(), announced_on=DAY)
+    records, errors = parse_page_text(
+        read_fixture("hf_page_synthetic_2024-05-06.txt").decode(), announced_on=DAY
+    )
 
-    assert [r.title for r in records] == ["Σ-Net: Tied Layers for Cheap Depth", "To Retrieve or Not to Retrieve"]
+    assert [r.title for r in records] == [
+        "Σ-Net: Tied Layers for Cheap Depth",
+        "To Retrieve or Not to Retrieve",
+    ]
     first, second = records
     assert first.abstract.startswith("We introduce Σ-Net") and "(<1B parameters)" in first.abstract
     assert first.extra["author_count"] == 5

@@ -65,7 +65,9 @@ def test_it_doubles_the_backoff_and_gives_up_with_the_last_reason():
 
 def test_it_retries_a_timeout_and_a_dropped_connection():
     sleep = mock.Mock()
-    session = _session(requests.Timeout("read timed out"), requests.ConnectionError("reset"), _response(body=b"ok"))
+    session = _session(
+        requests.Timeout("read timed out"), requests.ConnectionError("reset"), _response(body=b"ok")
+    )
 
     assert http_get("https://example.org/x", what="test", session=session, sleep=sleep) == b"ok"
     assert session.get.call_count == 3
@@ -81,7 +83,9 @@ def test_it_fails_clearly_when_every_attempt_times_out():
 def test_it_treats_a_persistent_429_as_an_error_not_as_no_papers():
     session = _session(*[_response(429, b"Rate exceeded.") for _ in range(3)])
 
-    with pytest.raises(FetchError, match=r"arXiv API: gave up after 3 attempts; last: HTTP 429 throttled \(Rate exceeded.\)"):
+    with pytest.raises(
+        FetchError, match=r"arXiv API: gave up after 3 attempts; last: HTTP 429 throttled \(Rate exceeded.\)"
+    ):
         http_get("https://export.arxiv.org/api/query", what="arXiv API", session=session, sleep=mock.Mock())
 
 
@@ -123,7 +127,9 @@ def test_it_keeps_a_polite_interval_between_requests_to_one_host():
     session = _session(_response(), _response(), _response())
 
     for _ in range(2):
-        http_get("https://export.arxiv.org/api/query", what="t", session=session, min_interval=3.0, sleep=sleep)
+        http_get(
+            "https://export.arxiv.org/api/query", what="t", session=session, min_interval=3.0, sleep=sleep
+        )
     http_get("https://rss.arxiv.org/rss/cs.LG", what="t", session=session, min_interval=3.0, sleep=sleep)
 
     assert sleep.call_count == 1
@@ -142,7 +148,10 @@ def test_the_fetchers_build_the_documented_requests(settings):
     assert calls == [
         (settings.SOURCES_HF_DAILY_URL, {"date": "2026-06-12"}),
         (settings.SOURCES_ARXIV_API_URL, {"start": 100, "max_results": 50, "search_query": "cat:cs.LG"}),
-        (settings.SOURCES_ARXIV_API_URL, {"start": 0, "max_results": 2, "id_list": "2604.26951,hep-th/9901001"}),
+        (
+            settings.SOURCES_ARXIV_API_URL,
+            {"start": 0, "max_results": 2, "id_list": "2604.26951,hep-th/9901001"},
+        ),
         ("https://rss.arxiv.org/rss/cs.LG+cs.AI", None),
     ]
 

@@ -24,11 +24,18 @@ def test_it_reads_the_shipped_sample_corpus():
 
 def test_it_reads_a_json_array_and_an_object_with_papers():
     array = b'[{"title": "One", "arxiv_id": "hep-th/9901001v2", "categories": ["hep-th", "gr-qc"]}]'
-    wrapped = b'{"papers": [{"title": "One", "arxiv_id": "hep-th/9901001v2", "categories": ["hep-th", "gr-qc"]}]}'
+    wrapped = (
+        b'{"papers": [{"title": "One", "arxiv_id": "hep-th/9901001v2", "categories": ["hep-th", "gr-qc"]}]}'
+    )
 
     for body in (array, wrapped):
         (record,), errors = parse_json_papers(body, announced_on=DAY)
-        assert (record.arxiv_id, record.version, record.primary_category, errors) == ("hep-th/9901001", 2, "hep-th", [])
+        assert (record.arxiv_id, record.version, record.primary_category, errors) == (
+            "hep-th/9901001",
+            2,
+            "hep-th",
+            [],
+        )
 
 
 def test_it_counts_bad_lines_and_keeps_the_good_ones():

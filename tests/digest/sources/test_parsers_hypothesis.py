@@ -8,7 +8,8 @@ from xml.sax.saxutils import escape
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from digest.ingest import ingest_source
@@ -46,10 +47,24 @@ SEEDS = {
 # right-to-left overrides, huge runs, SQL and template syntax.
 HOSTILE = st.one_of(
     st.text(),
-    st.sampled_from([
-        "", " ", "\x00", "\ud800", "\u202e", "&amp;lt;", "&#0;", "<script>alert(1)</script>", "]]>",
-        "{{ 7*7 }}", "'; DROP TABLE digest_paper; --", "2503.0213", "hep-th/9901001v999999", "A" * 100_000,
-    ]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "\ud800",
+            "\u202e",
+            "&amp;lt;",
+            "&#0;",
+            "<script>alert(1)</script>",
+            "]]>",
+            "{{ 7*7 }}",
+            "'; DROP TABLE digest_paper; --",
+            "2503.0213",
+            "hep-th/9901001v999999",
+            "A" * 100_000,
+        ]
+    ),
 )
 
 
@@ -60,7 +75,9 @@ def _mutate(data: bytes, draw_ops: list[tuple[int, int, bytes]]) -> bytes:
     return data
 
 
-MUTATIONS = st.lists(st.tuples(st.integers(0, 200_000), st.integers(0, 400), st.binary(max_size=20)), max_size=6)
+MUTATIONS = st.lists(
+    st.tuples(st.integers(0, 200_000), st.integers(0, 400), st.binary(max_size=20)), max_size=6
+)
 
 
 def _parse_or_fail_clearly(source: str, data: bytes) -> None:
@@ -90,28 +107,46 @@ def test_it_survives_mutated_and_truncated_fixtures(source, ops, cut):
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | HOSTILE,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
     max_leaves=8,
 )
 
 
 @FUZZ
 @given(
-    title=HOSTILE, summary=HOSTILE, author=HOSTILE, paper_id=JSON_VALUES, upvotes=JSON_VALUES,
-    comments=JSON_VALUES, published=JSON_VALUES, extra=JSON_VALUES,
+    title=HOSTILE,
+    summary=HOSTILE,
+    author=HOSTILE,
+    paper_id=JSON_VALUES,
+    upvotes=JSON_VALUES,
+    comments=JSON_VALUES,
+    published=JSON_VALUES,
+    extra=JSON_VALUES,
 )
-def test_it_survives_hostile_values_in_hugging_face_items(title, summary, author, paper_id, upvotes, comments, published, extra):
+def test_it_survives_hostile_values_in_hugging_face_items(
+    title, summary, author, paper_id, upvotes, comments, published, extra
+):
     item = {
         "paper": {
-            "id": paper_id, "title": title, "summary": summary, "authors": [{"name": author}, extra],
-            "upvotes": upvotes, "publishedAt": published, "githubRepo": extra, "ai_keywords": extra,
+            "id": paper_id,
+            "title": title,
+            "summary": summary,
+            "authors": [{"name": author}, extra],
+            "upvotes": upvotes,
+            "publishedAt": published,
+            "githubRepo": extra,
+            "ai_keywords": extra,
             "organization": extra,
         },
         "numComments": comments,
         "publishedAt": published,
     }
     try:
-        records, errors = parse_hf_daily(json.dumps(item_list := [item]).encode("utf-8", "surrogatepass"), day=DAY)
+        records, errors = parse_hf_daily(
+            json.dumps(item_list := [item]).encode("utf-8", "surrogatepass"), day=DAY
+        )
     except FetchError:
         return
     assert len(records) + len(errors) == len(item_list)
@@ -143,8 +178,11 @@ BOMBS = {
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
 <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>
 <feed xmlns="http://www.w3.org/2005/Atom"><entry><title>&lol4;</title></entry></feed>""",
-    "quadratic blow-up": b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "' + b"x" * 50_000 + b'">]><rss>'
-    + b"&a;" * 1000 + b"</rss>",
+    "quadratic blow-up": b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "'
+    + b"x" * 50_000
+    + b'">]><rss>'
+    + b"&a;" * 1000
+    + b"</rss>",
     "external entity": b"""<?xml version="1.0"?>
 <!DOCTYPE feed [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <feed xmlns="http://www.w3.org/2005/Atom"><entry><title>&xxe;</title></entry></feed>""",
@@ -200,7 +238,9 @@ class IngestUnderBadDataTests(TestCase):
         ingest_source("arxiv_api", path=FIXTURES / SEEDS["arxiv_api"])
 
     def _stored(self) -> dict[str, tuple]:
-        rows = Paper.objects.values_list("external_id", "title", "abstract", "authors", "categories", "upvotes")
+        rows = Paper.objects.values_list(
+            "external_id", "title", "abstract", "authors", "categories", "upvotes"
+        )
         return {row[0]: row for row in rows}
 
     @FUZZ
@@ -221,7 +261,7 @@ class IngestUnderBadDataTests(TestCase):
             assert run.errors and run.errors[0]
             return
         assert run.created + run.updated + run.unchanged + run.failed == run.fetched
-        for external_id, (_, title, abstract, authors, categories, _) in before.items():
+        for external_id, (_, _title, abstract, authors, categories, _) in before.items():
             kept = after[external_id]
             assert kept[1].strip()
             assert bool(kept[2]) >= bool(abstract) and bool(kept[3]) >= bool(authors)
