@@ -106,8 +106,11 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The in-process pipeline writes while the web process reads; WAL and a
     # busy timeout keep a laptop demo from failing with "database is locked".
+    # IMMEDIATE takes the write lock when a transaction begins, so two writers
+    # queue on the timeout instead of one failing on a read-to-write upgrade.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 

@@ -14,5 +14,11 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SITE_URL = "http://testserver"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not Django's default shared-cache in-memory database: shared cache
+    # locks whole tables and fails concurrent writers at once ("database table is
+    # locked"), where a file database makes them wait on the busy timeout, as in
+    # production. Tests that race two writers (tests/reliability) need that.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-paperdigest.sqlite3")}
 # Serve the anymail webhooks (config/urls.py), behind this basic-auth secret.
 ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "anymail:webhook-secret"}

@@ -6,11 +6,16 @@ hour is skipped (02:00 in Europe/Berlin never happens), and subscribers who
 chose it are due in the slot right after the gap instead of missing the day.
 On the autumn change a local hour happens twice; both slots find the same
 subscribers, and the one-digest-per-day constraint sends them one email.
+
+Editions are dated by the subscriber's local day, but sources announce papers
+by UTC day: `papers_day` maps one to the other, so a reader in UTC+14 whose
+07:00 falls on the previous UTC afternoon gets that UTC day's papers rather
+than an empty window of papers not yet announced.
 """
 
 import zoneinfo
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Q
 
@@ -48,3 +53,17 @@ def due_subscribers(now: datetime) -> dict[date, list[int]]:
             )
             due[day].extend(ids.order_by("pk").values_list("pk", flat=True))
     return {day: sorted(ids) for day, ids in due.items() if ids}
+
+
+def papers_day(edition_date: date, subscriber: Subscriber, *, now: datetime) -> date:
+    """The newest UTC announcement day out at the subscriber's send hour on their local edition date.
+
+    Never later than the UTC day of `now`: an edition built before its slot (`run_daily`
+    for everyone at once) takes what has been announced so far.
+    """
+    try:
+        tz = zoneinfo.ZoneInfo(subscriber.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = zoneinfo.ZoneInfo("UTC")
+    slot = datetime.combine(edition_date, time(subscriber.send_hour), tzinfo=tz)
+    return min(slot.astimezone(UTC).date(), now.astimezone(UTC).date())

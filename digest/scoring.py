@@ -13,10 +13,12 @@ import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from digest import ranking
 from digest.embedding import embed_texts, model_name, papers_embed, vectors_for_papers
 from digest.models import Digest, DigestItem, Paper
+from digest.schedule import papers_day
 from subscriptions.models import Feedback, Subscriber, TopicProfile
 
 logger = logging.getLogger(__name__)
@@ -27,10 +29,14 @@ _TAKEN = (Digest.Status.PENDING, Digest.Status.SENDING, Digest.Status.SENT)
 
 
 def candidate_window(edition_date: date, subscriber: Subscriber | None = None) -> tuple[date, date]:
+    """The announcement days [start, end] an edition draws from (for one subscriber, in UTC days)."""
     days = settings.DIGEST_LOOKBACK_DAYS
-    if subscriber is not None and subscriber.frequency == Subscriber.Frequency.WEEKLY:
-        days = max(days, 7)
-    return edition_date - timedelta(days=days - 1), edition_date
+    end = edition_date
+    if subscriber is not None:
+        if subscriber.frequency == Subscriber.Frequency.WEEKLY:
+            days = max(days, 7)
+        end = papers_day(edition_date, subscriber, now=timezone.now())
+    return end - timedelta(days=days - 1), end
 
 
 # The last PaperSet built in this process, by a digest of its contents: every

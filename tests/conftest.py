@@ -1,9 +1,12 @@
+import datetime as dt
 import os
 import uuid
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 
 from tests.smtp import SMTPServer
 from tests.workers import forget_routes
@@ -15,6 +18,60 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = "/usr/bin/chromium"
 SAMPLE = Path(settings.BASE_DIR) / "digest" / "data" / "sample_papers.jsonl"
+
+
+# PD_TEST_NOW=2027-01-01T00:30:00Z bin/test runs the in-process tests as if the
+# clock had been set to that instant when each test began (it ticks on from there).
+# Several instants, comma-separated, run each such test once per instant in one
+# process (one model load). A faked clock cannot reach PostgreSQL's clock, Celery
+# subprocesses or Chromium, so tests marked browser, worker or real_clock keep the
+# real clock.
+REAL_CLOCK_MARKS = {"browser", "worker", "real_clock"}
+
+
+def _test_nows() -> list[dt.datetime]:
+    instants = []
+    for raw in os.environ.get("PD_TEST_NOW", "").split(","):
+        if not raw.strip():
+            continue
+        instant = parse_datetime(raw.strip().replace("Z", "+00:00"))
+        if instant is None or instant.tzinfo is None:
+            raise pytest.UsageError(
+                f"PD_TEST_NOW={raw!r}: give ISO 8601 instants with a zone, e.g. 2027-01-01T00:30:00Z"
+            )
+        instants.append(instant)
+    return instants
+
+
+TEST_NOWS = _test_nows()
+
+
+def pytest_report_header(config):
+    if not TEST_NOWS:
+        return "clock: real"
+    return "clock: PD_TEST_NOW=" + ", ".join(instant.isoformat() for instant in TEST_NOWS)
+
+
+def _keeps_real_clock(marks) -> bool:
+    return bool(REAL_CLOCK_MARKS & {mark.name for mark in marks})
+
+
+def pytest_generate_tests(metafunc):
+    if TEST_NOWS and not _keeps_real_clock(metafunc.definition.iter_markers()):
+        metafunc.parametrize(
+            "_test_clock", TEST_NOWS, indirect=True, ids=[f"now={i:%Y-%m-%dT%H:%M%z}" for i in TEST_NOWS]
+        )
+
+
+@pytest.fixture(autouse=True)
+def _test_clock(request):
+    """Under PD_TEST_NOW, the test starts at that instant (tests that travel themselves still can)."""
+    instant = getattr(request, "param", None)
+    if instant is None:
+        yield None
+        return
+    with time_machine.travel(instant, tick=True) as traveller:
+        yield traveller
 
 
 def require_service(condition: bool, reason: str) -> None:

@@ -15,7 +15,7 @@ from tests.factories import (
     SubscriberFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 TODAY = date(2026, 3, 10)
 

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -10,7 +10,7 @@ from subscriptions.models import Subscriber
 from tests.factories import DigestFactory, DigestItemFactory, PaperFactory, TopicProfileFactory
 from tests.smtp import parts
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 
 def _digest(email="reader@example.org", papers=2):
@@ -137,7 +137,8 @@ def test_it_marks_an_address_bounced_after_repeated_hard_bounces(smtp_server, se
     first = _digest("gone@example.org")
     smtp_server.handler.rcpt_replies["gone@example.org"] = ["550 5.1.1 No such user"]
     digests_send(digest_ids=[first.pk])
-    second = DigestFactory(subscriber=first.subscriber, edition_date=first.edition_date.replace(day=1))
+    # The next day's digest: a fixed day apart, never the same date (replace(day=1) was, on the 1st).
+    second = DigestFactory(subscriber=first.subscriber, edition_date=first.edition_date + timedelta(days=1))
 
     digests_send(digest_ids=[second.pk])
 

@@ -21,7 +21,7 @@ from tests.factories import (
 )
 from tests.smtp import parts
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 HREF = re.compile(r'href="([^"]+)"')
 

@@ -4,7 +4,7 @@ from digest import inspector
 from digest.operations import OperationUnavailable
 from tests.factories import DigestItemFactory, SubscriberFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 
 def test_it_finds_subscribers_by_part_of_their_email():

@@ -1,6 +1,5 @@
 """digest.preview against a small database of papers (real bundled model)."""
 
-import time
 from datetime import date, timedelta
 
 import numpy as np
@@ -69,7 +68,8 @@ def test_it_falls_back_to_the_newest_papers_when_none_are_recent(papers):
     assert preview.digest_preview(interests="car aerodynamics", size=1)[0]["paper_id"] == papers[0].id
 
 
-def test_repeated_calls_reuse_the_paper_set_and_are_fast(papers):
+def test_repeated_calls_reuse_the_paper_set(papers):
+    # How fast a warm call is belongs to the bench (bin/bench, preview stage), not to a timed test.
     preview._cache.clear()
     rng = np.random.default_rng(0)
     many = [
@@ -98,7 +98,7 @@ def test_repeated_calls_reuse_the_paper_set_and_are_fast(papers):
     )
     preview.digest_preview(interests="warm up", size=5)  # builds the cache
     preview.digest_preview(interests="warm up\ntwo facets", size=5)  # first torch call per shape is slow
-    start = time.perf_counter()
+    [cached] = preview._cache.values()
     items = preview.digest_preview(interests="dense retrieval\ncar aerodynamics", size=5)
-    assert time.perf_counter() - start < 1.0
+    assert list(preview._cache.values()) == [cached]  # the same PaperSet object, not rebuilt
     assert len(items) == 5

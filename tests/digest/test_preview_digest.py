@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from digest.models import Digest
 from tests.factories import DigestFactory, DigestItemFactory, PaperFactory, SubscriberFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 
 def _preview(*args) -> str:

@@ -11,7 +11,7 @@ from digest.tasks import run_due_slot
 from subscriptions.models import Subscriber
 from tests.factories import PaperFactory, SubscriberFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 UTC = dt.UTC
 
@@ -141,3 +141,54 @@ def test_it_sends_the_due_subscribers_their_digest_at_their_hour_and_nobody_else
         (new_york.pk, dt.date(2026, 11, 23), Digest.Status.SENT),
     }
     assert "Monday 23 November 2026" in smtp_server.messages[0]["Subject"]
+
+
+@pytest.mark.parametrize(
+    ("zone", "send_hour", "slot_utc", "edition"),
+    [
+        # UTC+14: 07:00 on 24 November in Kiritimati is 17:00 UTC on the 23rd.
+        ("Pacific/Kiritimati", 7, at(2026, 11, 23, 17), dt.date(2026, 11, 24)),
+        # UTC-11: 20:00 on 22 November in Pago Pago is 07:00 UTC on the 23rd.
+        ("Pacific/Pago_Pago", 20, at(2026, 11, 23, 7), dt.date(2026, 11, 22)),
+        # New Year's Eve in Kiritimati is already the 1st: the edition is dated in the new year.
+        ("Pacific/Kiritimati", 7, at(2026, 12, 31, 17), dt.date(2027, 1, 1)),
+    ],
+)
+def test_it_sends_far_zones_the_papers_announced_on_the_utc_day_of_their_slot(
+    smtp_server, django_capture_on_commit_callbacks, zone, send_hour, slot_utc, edition
+):
+    reader = SubscriberFactory(timezone=zone, send_hour=send_hour, profile__interests="graph neural networks")
+    # Sources announce by UTC day: the papers out at the reader's send time are the slot's UTC day's.
+    for n in range(3):
+        PaperFactory(title=f"Graph neural networks for molecules, part {n}", announced_on=slot_utc.date())
+
+    with time_machine.travel(slot_utc + dt.timedelta(seconds=3), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            run_due_slot()
+
+    digest = Digest.objects.get(subscriber=reader)
+    assert digest.edition_date == edition
+    assert digest.status == Digest.Status.SENT and digest.items.count() == 3
+    assert [m["To"] for m in smtp_server.messages] == [reader.email]
+
+
+def test_it_sends_a_far_east_reader_each_utc_day_once_across_consecutive_editions(
+    smtp_server, django_capture_on_commit_callbacks
+):
+    reader = SubscriberFactory(
+        timezone="Pacific/Kiritimati", send_hour=7, profile__interests="graph neural networks"
+    )
+    days = [dt.date(2027, 2, 27), dt.date(2027, 2, 28), dt.date(2027, 3, 1)]
+    for day in days:
+        PaperFactory(title=f"Graph neural networks announced {day}", announced_on=day)
+
+    for day in days:  # 17:00 UTC each day is 07:00 the next day in Kiritimati
+        with time_machine.travel(dt.datetime.combine(day, dt.time(17, 0, 3), tzinfo=UTC), tick=False):
+            with django_capture_on_commit_callbacks(execute=True):
+                run_due_slot()
+
+    sent = Digest.objects.filter(subscriber=reader).order_by("edition_date")
+    assert [d.edition_date for d in sent] == [dt.date(2027, 2, 28), dt.date(2027, 3, 1), dt.date(2027, 3, 2)]
+    assert [[item.paper.title for item in d.items.all()] for d in sent] == [
+        [f"Graph neural networks announced {day}"] for day in days
+    ]

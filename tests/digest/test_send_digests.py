@@ -9,7 +9,7 @@ from django.core.management import call_command
 from digest.models import Digest
 from tests.factories import DigestFactory, DigestItemFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 
 def _digest(email, **kwargs):

@@ -5,7 +5,7 @@ from digest import tasks
 from digest.models import Digest
 from tests.factories import DigestFactory, DigestItemFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 
 def _digest(email):

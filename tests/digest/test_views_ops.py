@@ -7,7 +7,7 @@ from django.urls import reverse
 from digest.models import Digest
 from tests.factories import DailyRunFactory, DigestFactory, DigestItemFactory, SubscriberFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 PAGES = ["ops:dashboard", "ops:inspector", "ops:preview", "ops:runs"]
 

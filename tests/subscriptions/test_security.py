@@ -16,7 +16,7 @@ from subscriptions.tokens import make_token
 from tests.factories import PaperFactory, SubscriberFactory
 from tests.subscriptions.helpers import confirm_path, path_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 CSRF_INPUT = re.compile(rb'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
 

@@ -5,7 +5,7 @@ from subscriptions import services
 from subscriptions.models import PendingChange, Subscriber
 from tests.factories import SubscriberFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 DATA = {
     "interests": "Protein folding",

@@ -7,7 +7,7 @@ from subscriptions import services
 from subscriptions.models import PendingChange, Subscriber, SubscriberStatusChange
 from tests.factories import SubscriberFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.real_clock]  # changed_at is PostgreSQL's clock_timestamp()
 
 DATA = {
     "interests": "Protein folding",

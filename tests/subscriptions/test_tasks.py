@@ -12,7 +12,7 @@ from subscriptions.tasks import purge_expired_pending_changes
 from subscriptions.tokens import MAX_AGE
 from tests.factories import SubscriberFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 EXPIRED = timedelta(seconds=MAX_AGE["confirm"], hours=1)
 

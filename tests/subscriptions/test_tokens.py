@@ -5,7 +5,7 @@ from subscriptions.models import PendingChange, Subscriber
 from subscriptions.tokens import BadToken, make_token, read_token
 from tests.factories import SubscriberFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 
 def test_a_confirm_token_stops_working_once_the_change_is_applied():

@@ -12,7 +12,7 @@ from subscriptions.models import Feedback, PendingChange, Subscriber
 from tests.factories import DigestItemFactory, FeedbackFactory, PaperFactory, SubscriberFactory
 from tests.subscriptions.helpers import confirm_path, path_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 
 def test_it_shows_the_signup_form(client):

@@ -14,7 +14,7 @@ from digest.models import Digest
 from subscriptions.models import Subscriber
 from tests.factories import DigestFactory, DigestItemFactory, SubscriberFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 AUTH = "Basic " + base64.b64encode(b"anymail:webhook-secret").decode()
 
