@@ -31,12 +31,44 @@ PRODUCTION = env_bool("PAPER_DIGEST_PRODUCTION", False)
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 
+# Keys that have ever been published (in this repository's history or as Django's
+# placeholder prefix): anyone holding one can forge preference and unsubscribe links.
+_KNOWN_KEYS = frozenset(
+    {
+        "insecure-compose-dev-key-change-me",
+        "change-me-to-a-long-random-string",
+        "build-only",
+        "the-previous-key",
+    }
+)
+# Django's own deploy check (security.W009) asks for the same length and variety.
+_MIN_KEY_LENGTH = 50
+_MIN_KEY_CHARACTERS = 5
+
+
+def _weak_key(key: str) -> str | None:
+    """Why a key cannot protect signed links in production, or None if it can."""
+    if key in _KNOWN_KEYS or key.startswith("django-insecure-"):
+        return "is publicly known"
+    if len(key) < _MIN_KEY_LENGTH or len(set(key)) < _MIN_KEY_CHARACTERS:
+        return f"is too weak (at least {_MIN_KEY_LENGTH} random characters)"
+    return None
+
+
+_KEY_HINT = 'generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))"'
+
+
 def _secret_key() -> str:
     key = env_secret("DJANGO_SECRET_KEY")
+    if PRODUCTION:
+        if not key:
+            raise ImproperlyConfigured(
+                f"DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) is required in production; {_KEY_HINT}"
+            )
+        if problem := _weak_key(key):
+            raise ImproperlyConfigured(f"DJANGO_SECRET_KEY {problem}; {_KEY_HINT}")
     if key:
         return key
-    if PRODUCTION:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) is required in production")
     # Embedded mode: a random key kept beside the SQLite file, never a literal in code.
     path = VAR_DIR / "secret_key"
     if not path.exists():
@@ -46,6 +78,11 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Rotation: the new key signs, the old ones still verify links already mailed
+# (docs/OPERATIONS.md). A published key is no safer as a fallback.
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", [])
+if PRODUCTION and any(_weak_key(k) for k in SECRET_KEY_FALLBACKS):
+    raise ImproperlyConfigured(f"DJANGO_SECRET_KEY_FALLBACKS holds a known or weak key; {_KEY_HINT}")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 # The public base URL used in email links (unsubscribe, preferences, view in browser).
