@@ -247,6 +247,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Paper Digest <digest@localho
 # for a sender that does not know its zone and some filters score as suspect.
 EMAIL_USE_LOCALTIME = True
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Printed at the foot of every email: who sends it and a postal address, as bulk-sender
+# rules (Gmail, Yahoo) and anti-spam law (CAN-SPAM) expect of commercial senders.
+EMAIL_SENDER_IDENTITY = env_str("EMAIL_SENDER_IDENTITY", f"{SITE_NAME}, a digest of new research papers.")
+EMAIL_POSTAL_ADDRESS = env_str("EMAIL_POSTAL_ADDRESS", "")
 # ESP option: set EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend and these.
 # ANYMAIL_WEBHOOK_SECRET ("user:password") turns on the ESP's webhooks under
 # /anymail/<esp>/tracking/ (bounces and complaints stop mail to the address)

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from digest.emails import email_build
 from digest.models import Digest, DigestItem, Paper
+from digest.paper_links import paper_links, paper_thumbnail
 from digest.scoring import candidate_window
 from subscriptions import links
 from subscriptions.models import Subscriber
@@ -61,11 +62,16 @@ def _authors(authors: list[str]) -> str:
 
 
 def digest_context(
-    digest: Digest, *, counts: dict | None = None, unsaved_items: list[DigestItem] | None = None
+    digest: Digest,
+    *,
+    counts: dict | None = None,
+    unsaved_items: list[DigestItem] | None = None,
+    in_browser: bool = False,
 ) -> dict:
     """Everything the digest templates need; shared by the email, the browser view and previews.
 
     `unsaved_items` stand in for `digest.items` when the digest is not saved (a preview).
+    `in_browser`: the page is the "view in browser" page, which must not link to itself.
     """
     subscriber = digest.subscriber
     profile = getattr(subscriber, "profile", None)
@@ -82,6 +88,9 @@ def digest_context(
                 "link": paper.link if paper.link.lower().startswith(("https://", "http://")) else "",
                 "authors": _authors(paper.authors),
                 "source_label": SOURCE_LABELS.get(paper.source, paper.source),
+                "links": paper_links(paper),
+                "thumbnail": paper_thumbnail(paper),
+                "trending": False,
                 "more_url": links.feedback_url(subscriber, paper.pk, 1),
                 "less_url": links.feedback_url(subscriber, paper.pk, -1),
             }
@@ -100,6 +109,7 @@ def digest_context(
         "email": subscriber.email,
         "edition_label": f"{digest.edition_date:%A} {digest.edition_date.day} {digest.edition_date:%B %Y}",
         "items": items,
+        "personal_count": sum(1 for item in items if not item["trending"]),
         "sections": [{"label": label, "items": group} for label, group in sections.items()],
         "candidates": candidates,
         "period": period,
@@ -110,8 +120,10 @@ def digest_context(
             else f"Nothing new matched your interests {period}. We'll write again when something does."
         ),
         "interests_summary": interests[:160] + ("…" if len(interests) > 160 else ""),
-        "view_url": links.digest_url(subscriber, digest.pk) if digest.pk else "",
+        "view_url": links.digest_url(subscriber, digest.pk) if digest.pk and not in_browser else "",
         "preferences_url": links.preferences_url(subscriber),
+        "archive_url": links.archive_url(subscriber),
+        "feed_url": links.feed_url(subscriber),
         "unsubscribe_url": links.unsubscribe_url(subscriber),
     }
 

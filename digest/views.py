@@ -23,6 +23,6 @@ def view_digest(request: HttpRequest, token: str) -> HttpResponse:
         )
     except (BadToken, Digest.DoesNotExist, KeyError):
         return render(request, "subscriptions/bad_link.html", status=400)
-    response = HttpResponse(render_html("digest", digest_context(digest)))
+    response = HttpResponse(render_html("digest", digest_context(digest, in_browser=True)))
     response["X-Robots-Tag"] = "noindex"
     return response

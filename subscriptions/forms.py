@@ -57,6 +57,21 @@ class StrictEmailField(forms.CharField):
         return value.strip().lower()
 
 
+def normalize_newlines(text: str) -> str:
+    """Browsers submit textarea lines ending in CR LF (the HTML spec says so); store plain LF.
+
+    A stray CR would otherwise reach the email's text part and the data export.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class MultilineField(forms.CharField):
+    """Free text typed into a textarea: LF line endings, whatever the browser sent."""
+
+    def to_python(self, value):
+        return normalize_newlines(super().to_python(value))
+
+
 class PlainLabelsForm(forms.Form):
     """Labels without the trailing colon Django adds by default."""
 
@@ -68,7 +83,7 @@ class PlainLabelsForm(forms.Form):
 class DigestSettingsForm(PlainLabelsForm):
     """The fields sign-up and preferences share."""
 
-    interests = forms.CharField(
+    interests = MultilineField(
         max_length=MAX_INTERESTS_CHARS,
         widget=forms.Textarea(
             attrs={
@@ -78,13 +93,13 @@ class DigestSettingsForm(PlainLabelsForm):
         ),
         help_text=INTERESTS_HELP,
     )
-    exclusions = forms.CharField(
+    exclusions = MultilineField(
         max_length=MAX_EXCLUSIONS_CHARS,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=EXCLUSIONS_HELP,
     )
-    seed_papers = forms.CharField(
+    seed_papers = MultilineField(
         label="Papers you liked",
         max_length=MAX_SEED_PAPERS_CHARS,
         required=False,
@@ -132,5 +147,21 @@ class DeleteForm(PlainLabelsForm):
 
 
 class PreviewForm(forms.Form):
-    interests = forms.CharField(max_length=MAX_INTERESTS_CHARS)
-    exclusions = forms.CharField(max_length=MAX_EXCLUSIONS_CHARS, required=False)
+    interests = MultilineField(max_length=MAX_INTERESTS_CHARS)
+    exclusions = MultilineField(max_length=MAX_EXCLUSIONS_CHARS, required=False)
+
+
+class ChangeEmailForm(PlainLabelsForm):
+    email = StrictEmailField(
+        label="New email address", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def __init__(self, *args, current: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current = current
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if email == self.current.lower():
+            raise forms.ValidationError("That is the address your digest goes to now.", code="unchanged")
+        return email

@@ -28,8 +28,21 @@ def digest_url(subscriber: Subscriber, digest_id: int) -> str:
     return absolute(reverse("digest:view", args=[make_token(subscriber, "digest", d=digest_id)]))
 
 
+def archive_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("subscriptions:archive", args=[make_token(subscriber, "archive")]))
+
+
+def feed_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("subscriptions:feed", args=[make_token(subscriber, "feed")]))
+
+
 def confirm_url(subscriber: Subscriber, *, change_id: int) -> str:
     return absolute(reverse("subscriptions:confirm", args=[make_token(subscriber, "confirm", c=change_id)]))
+
+
+def email_change_url(subscriber: Subscriber, *, change_id: int) -> str:
+    token = make_token(subscriber, "email_change", c=change_id)
+    return absolute(reverse("subscriptions:email_change_confirm", args=[token]))
 
 
 def unsubscribe_mailto(subscriber: Subscriber) -> str:

@@ -259,6 +259,8 @@ def confirmation_send(*, change: PendingChange) -> bool:
     subscriber = change.subscriber
     if not subscriber_may_get_confirmation(subscriber=subscriber):
         return False
+    if NEW_EMAIL_KEY in change.data:
+        return _email_change_send(change=change)
     is_update = subscriber.confirmed_at is not None and subscriber.status in (
         Subscriber.Status.ACTIVE,
         Subscriber.Status.PAUSED,
@@ -276,4 +278,60 @@ def confirmation_send(*, change: PendingChange) -> bool:
         "expires_days": MAX_AGE["confirm"] // 86400,
     }
     email_build("confirm", to=subscriber.email, context=context).send()
+    return True
+
+
+# A PendingChange whose data holds this key is an address change, confirmed at the new address.
+NEW_EMAIL_KEY = "new_email"
+
+
+class EmailTaken(Exception):
+    """The new address already belongs to another subscription."""
+
+
+@transaction.atomic
+def subscriber_email_change_request(*, subscriber: Subscriber, new_email: str) -> PendingChange:
+    """Hold a change of address until the link sent to the new address is opened.
+
+    Digests keep going to the old address until then: only the owner of the new
+    mailbox can move a subscription there.
+    """
+    from subscriptions.tasks import send_confirmation
+
+    change = PendingChange.objects.create(subscriber=subscriber, data={NEW_EMAIL_KEY: new_email})
+    transaction.on_commit(lambda: send_confirmation.delay(subscriber.pk, change.pk))
+    return change
+
+
+@transaction.atomic
+def subscriber_email_change_confirm(*, subscriber: Subscriber, change: PendingChange) -> Subscriber:
+    """Move the subscription to the new address; digests, feedback and settings stay with it.
+
+    The address is part of every link token's state, so links in emails sent to
+    the old address stop working: they would otherwise act for the new one.
+    """
+    new_email = change.data[NEW_EMAIL_KEY]
+    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if Subscriber.objects.filter(email__iexact=new_email).exclude(pk=subscriber.pk).exists():
+        raise EmailTaken(new_email)
+    subscriber.email = new_email
+    subscriber.bounce_count = 0
+    subscriber.save()
+    change.delete()
+    return subscriber
+
+
+def _email_change_send(*, change: PendingChange) -> bool:
+    from digest.emails import email_build
+    from subscriptions import links
+
+    subscriber = change.subscriber
+    new_email = change.data[NEW_EMAIL_KEY]
+    context = {
+        "old_email": subscriber.email,
+        "email": new_email,
+        "confirm_url": links.email_change_url(subscriber, change_id=change.pk),
+        "expires_days": MAX_AGE["email_change"] // 86400,
+    }
+    email_build("email_change", to=new_email, context=context).send()
     return True
