@@ -17,7 +17,7 @@ from digest.scoring import digests_build
 from digest.sources.hf_daily import parse_hf_daily
 from subscriptions.models import Subscriber
 from tests.factories import SubscriberFactory
-from tests.screenshots import publish_screenshot
+from tests.screenshots import offline_email_images, publish_screenshot
 from tests.smtp import parts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,6 +53,7 @@ def test_the_digest_reads_well_in_a_browser_and_its_links_work(live_server, sett
 
     # The email as a mail client shows it, at desktop and phone widths.
     desktop = browser.new_page(viewport={"width": 700, "height": 900})
+    offline_email_images(desktop)
     desktop.set_content(html)
     titles = desktop.locator("a.title")
     assert titles.count() == 6
@@ -61,6 +62,7 @@ def test_the_digest_reads_well_in_a_browser_and_its_links_work(live_server, sett
     assert desktop.get_by_text("upvotes").count() >= 1
     desktop.screenshot(path=ARTIFACTS / "digest-email.png", full_page=True)
     phone = browser.new_page(viewport={"width": 375, "height": 800})
+    offline_email_images(phone)
     phone.set_content(html)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375, "no sideways scrolling on a phone"
     phone.screenshot(path=ARTIFACTS / "digest-email-phone.png", full_page=True)

@@ -1,4 +1,6 @@
-"""Walk the whole journey in headless Chromium, with a real SMTP server catching the mail."""
+"""Walk the whole journey in headless Chromium, with a real SMTP server catching the mail.
+
+The README's page pictures come from tests/subscriptions/test_reader_pages_browser.py."""
 
 import email
 import socket
@@ -14,7 +16,6 @@ from subscriptions import links
 from subscriptions.models import Subscriber
 from tests.a11y import audit, first_tab_stop
 from tests.factories import SubscriberFactory
-from tests.screenshots import publish_screenshot
 from tests.subscriptions.helpers import CONFIRM_LINK
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -139,8 +140,6 @@ def test_signup_confirm_preferences_unsubscribe(live_server, settings, smtp, bro
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
 
     context.close()
-    publish_screenshot(ARTIFACTS / "1-signup.png", "signup.png")
-    publish_screenshot(ARTIFACTS / "4-preferences.png", "preferences.png")
 
 
 # A phone in portrait: 390 CSS pixels wide.
@@ -178,7 +177,6 @@ def test_the_pages_fit_a_phone_and_pass_the_accessibility_basics(live_server, se
         assert audit(page) == [], name
         page.screenshot(path=ARTIFACTS / f"mobile-2-{name}.png", full_page=True)
     context.close()
-    publish_screenshot(ARTIFACTS / "mobile-1-signup.png", "signup-mobile.png")
 
 
 def test_the_accessibility_audit_finds_what_it_looks_for(browser):
