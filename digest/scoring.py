@@ -198,7 +198,7 @@ def profiles_for(subscribers: list[Subscriber], *, edition_date: date) -> list[r
                 ],
                 negatives=[example_vectors[pid] for pid in disliked if pid in example_vectors],
                 size=subscriber.digest_size,
-                threshold=subscriber.threshold,
+                threshold=subscriber.effective_threshold,
                 # Papers already picked, and papers the subscriber liked or disliked, are not news.
                 exclude_ids=frozenset(
                     taken[subscriber.pk] | set(feedback[subscriber.pk]) | set(seeds.get(subscriber.pk, []))

@@ -116,6 +116,33 @@ class DigestSettingsForm(PlainLabelsForm):
         max_value=settings.DIGEST_MAX_SIZE,
         initial=settings.DIGEST_DEFAULT_SIZE,
     )
+    # Optional: a form posted without the newer fields gets their defaults.
+    threshold_mode = forms.ChoiceField(
+        required=False,
+        label="Which papers",
+        choices=Subscriber.ThresholdMode.choices,
+        initial=Subscriber.ThresholdMode.RECOMMENDED,
+        widget=forms.RadioSelect,
+        help_text="With the first, a quiet day for your topics brings fewer papers, or none.",
+    )
+    trending_size = forms.IntegerField(
+        required=False,
+        label="Trending today",
+        min_value=0,
+        max_value=settings.DIGEST_MAX_TRENDING,
+        initial=Subscriber._meta.get_field("trending_size").default,
+        help_text="The day's most upvoted papers on Hugging Face beyond your picks; 0 for none.",
+    )
+    trending_on_quiet_days = forms.BooleanField(
+        label="Send the trending papers on days with nothing for me", required=False, initial=True
+    )
+
+    def clean_threshold_mode(self) -> str:
+        return self.cleaned_data["threshold_mode"] or self.fields["threshold_mode"].initial
+
+    def clean_trending_size(self) -> int:
+        size = self.cleaned_data["trending_size"]
+        return self.fields["trending_size"].initial if size is None else size
 
 
 class SignupForm(DigestSettingsForm):
@@ -138,7 +165,17 @@ class PreferencesForm(DigestSettingsForm):
 
 
 # Form fields stored on Subscriber; the rest go to TopicProfile.
-SUBSCRIBER_FIELDS = ("frequency", "weekly_day", "send_hour", "timezone", "digest_size", "send_empty_note")
+SUBSCRIBER_FIELDS = (
+    "frequency",
+    "weekly_day",
+    "send_hour",
+    "timezone",
+    "digest_size",
+    "send_empty_note",
+    "threshold_mode",
+    "trending_size",
+    "trending_on_quiet_days",
+)
 PROFILE_FIELDS = ("interests", "exclusions", "seed_papers")
 
 
