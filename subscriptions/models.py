@@ -85,16 +85,16 @@ class Subscriber(models.Model):
     def __str__(self):
         return self.email
 
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
     @property
     def effective_threshold(self) -> float:
         """The calibrated score a paper needs to be picked for this subscriber."""
         if self.threshold_mode == self.ThresholdMode.RECOMMENDED:
             return max(self.threshold, settings.DIGEST_RECOMMENDED_THRESHOLD)
         return self.threshold
-
-    def save(self, *args, **kwargs):
-        self.email = self.email.strip().lower()
-        super().save(*args, **kwargs)
 
 
 class TopicProfile(models.Model):
