@@ -6,8 +6,9 @@ reused until the corpus changes, so a call only embeds the interests text.
 
 from __future__ import annotations
 
+import statistics
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -22,13 +23,18 @@ PREVIEW_DAYS = 7
 PREVIEW_FALLBACK_PAPERS = 2000
 
 _lock = threading.Lock()
-_cache: dict[tuple, tuple[ranking.PaperSet, list[str]]] = {}
+_cache: dict[tuple, tuple[ranking.PaperSet, list[str], list[date]]] = {}
 
 
-def _candidates() -> tuple[ranking.PaperSet, list[str]]:
+def _candidates() -> tuple[ranking.PaperSet, list[str], list[date]]:
+    """The preview's papers, their links, and the day each was announced."""
     latest = Paper.objects.order_by("-announced_on", "-id").values_list("announced_on", flat=True).first()
     if latest is None:
-        return ranking.PaperSet(np.zeros(0, np.int64), [], [], np.zeros((0, 1), np.float32), np.zeros(0)), []
+        return (
+            ranking.PaperSet(np.zeros(0, np.int64), [], [], np.zeros((0, 1), np.float32), np.zeros(0)),
+            [],
+            [],
+        )
     recent = Paper.objects.filter(announced_on__gte=latest - timedelta(days=PREVIEW_DAYS))
     if not recent.exists():
         recent = Paper.objects.all()
@@ -46,7 +52,7 @@ def _candidates() -> tuple[ranking.PaperSet, list[str]]:
     rows = {
         p["id"]: p
         for p in Paper.objects.filter(id__in=ids).values(
-            "id", "title", "abstract", "upvotes", "url", "arxiv_id"
+            "id", "title", "abstract", "upvotes", "url", "arxiv_id", "announced_on"
         )
     }
     ids = [pid for pid in ids if pid in vectors and pid in rows]
@@ -65,17 +71,18 @@ def _candidates() -> tuple[ranking.PaperSet, list[str]]:
         or (f"https://arxiv.org/abs/{rows[pid]['arxiv_id']}" if rows[pid]["arxiv_id"] else "")
         for pid in ids
     ]
+    days = [rows[pid]["announced_on"] for pid in ids]
     with _lock:
         _cache.clear()  # one corpus at a time: the newest
-        _cache[key] = (papers, urls)
-    return papers, urls
+        _cache[key] = (papers, urls, days)
+    return papers, urls, days
 
 
 def digest_preview(*, interests: str, exclusions: str = "", size: int = 5) -> list[dict]:
     """[{paper_id, title, url, score, why}] that a digest for these interests would hold now."""
     if not (interests or "").strip():
         return []
-    papers, urls = _candidates()
+    papers, urls, _ = _candidates()
     if not len(papers):
         return []
     profile = ranking.build_profile(
@@ -92,3 +99,25 @@ def digest_preview(*, interests: str, exclusions: str = "", size: int = 5) -> li
         }
         for pick in picks
     ]
+
+
+def papers_per_day(*, interests: str, exclusions: str = "", threshold: float = 0.0, size: int = 5) -> int:
+    """How many papers a typical day would bring these interests: the median over the preview's days.
+
+    Each day counts the papers scoring at least `threshold` (a subscriber's
+    effective_threshold), at most `size` of them, as the daily run would pick.
+    Days without announcements (weekends) are not days a digest goes out.
+    """
+    if not (interests or "").strip():
+        return 0
+    papers, _, days = _candidates()
+    if not len(papers):
+        return 0
+    profile = ranking.build_profile(
+        key=0, interests=interests, exclusions=exclusions, size=size, embed=lambda texts: embed_texts(texts)
+    )
+    scores = ranking.score_profiles(papers, [profile]).calibrated[0]
+    per_day: dict[date, int] = dict.fromkeys(days, 0)
+    for day, score in zip(days, scores, strict=True):
+        per_day[day] += bool(score >= threshold)
+    return int(statistics.median_low(min(count, size) for count in per_day.values()))
