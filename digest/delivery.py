@@ -39,6 +39,9 @@ SOURCE_LABELS = {
 }
 
 
+TRENDING_LABEL = "Trending today"
+
+
 class TemporaryFailure(Exception):
     pass
 
@@ -90,14 +93,18 @@ def digest_context(
                 "source_label": SOURCE_LABELS.get(paper.source, paper.source),
                 "links": paper_links(paper),
                 "thumbnail": paper_thumbnail(paper),
-                "trending": False,
+                "trending": item.trending,
                 "more_url": links.feedback_url(subscriber, paper.pk, 1),
                 "less_url": links.feedback_url(subscriber, paper.pk, -1),
             }
         )
     sections: dict[str, list[dict]] = {}
     for item in items:
-        sections.setdefault(item["why"] or "Also new", []).append(item)
+        if not item["trending"]:
+            sections.setdefault(item["why"] or "Also new", []).append(item)
+    # After the personal picks, under a heading of its own.
+    if trending := [item for item in items if item["trending"]]:
+        sections[TRENDING_LABEL] = trending
     # Numbered in reading order, section by section (ranks interleave across sections).
     for number, item in enumerate((item for group in sections.values() for item in group), start=1):
         item["number"] = number

@@ -14,11 +14,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from digest import ranking
 from digest.embedding import embed_texts, model_name, papers_embed, vectors_for_papers
 from digest.models import Digest, DigestItem, Paper
 from digest.schedule import papers_day
+from digest.trending import trending_picks
 from subscriptions.models import Feedback, Subscriber, TopicProfile
 
 logger = logging.getLogger(__name__)
@@ -226,23 +228,52 @@ def digests_build(*, subscriber_ids: list[int], edition_date: date) -> tuple[lis
     for subscriber in subscribers:
         by_window[candidate_window(edition_date, subscriber)].append(subscriber)
     picks: dict[int, list[ranking.Pick]] = {}
+    trending: dict[int, list[ranking.Pick]] = {}
     for (start, end), group in by_window.items():
         papers = paper_set(start, end)
-        picks.update(ranking.rank(papers, profiles_for(group, edition_date=edition_date)))
+        profiles = profiles_for(group, edition_date=edition_date)
+        personal = ranking.rank(papers, profiles)
+        picks.update(personal)
+        sizes = {s.pk: s.trending_size for s in group}
+        trending.update(trending_picks(papers, profiles, personal=personal, sizes=sizes))
     try:
-        return _write_digests(subscribers, picks, edition_date)
+        return _write_digests(subscribers, picks, trending, edition_date)
     except IntegrityError:
         # A concurrent builder wrote some of these rows first; build only the rest.
         logger.info("digests_build: concurrent build for %s, retrying the remainder", edition_date)
         return digests_build(subscriber_ids=subscriber_ids, edition_date=edition_date)
 
 
+def trending_why(upvotes: float) -> str:
+    """The "why" of a trending paper: "trending: 212 upvotes"."""
+    count = int(upvotes)
+    return "trending: " + ngettext("%(num)d upvote", "%(num)d upvotes", count) % {"num": count}
+
+
+def _items_for(
+    subscriber: Subscriber, personal: list[ranking.Pick], trending: list[ranking.Pick]
+) -> list[dict]:
+    """The digest's rows in reading order: the personal picks, then "Trending today".
+
+    On a day with nothing personal, trending papers go out only if the reader asked for that.
+    """
+    if not personal and not subscriber.trending_on_quiet_days:
+        trending = []
+    return [{"pick": pick, "trending": False} for pick in personal] + [
+        {"pick": pick, "trending": True} for pick in trending
+    ]
+
+
 @transaction.atomic
-def _write_digests(subscribers, picks, edition_date) -> tuple[list[int], int]:
+def _write_digests(subscribers, picks, trending, edition_date) -> tuple[list[int], int]:
     digests = []
+    items: dict[int, list[dict]] = {}
     for subscriber in subscribers:
-        chosen = picks.get(subscriber.pk, [])
-        status = Digest.Status.PENDING if chosen or subscriber.send_empty_note else Digest.Status.SKIPPED
+        items[subscriber.pk] = _items_for(
+            subscriber, picks.get(subscriber.pk, []), trending.get(subscriber.pk, [])
+        )
+        worth_sending = items[subscriber.pk] or subscriber.send_empty_note
+        status = Digest.Status.PENDING if worth_sending else Digest.Status.SKIPPED
         digests.append(Digest(subscriber=subscriber, edition_date=edition_date, status=status))
     Digest.objects.bulk_create(digests)
     if any(d.pk is None for d in digests):  # backends without RETURNING
@@ -255,9 +286,17 @@ def _write_digests(subscribers, picks, edition_date) -> tuple[list[int], int]:
             digest.pk = saved[digest.subscriber_id]
     DigestItem.objects.bulk_create(
         [
-            DigestItem(digest=digest, paper_id=pick.paper_id, rank=rank, score=pick.score, why=pick.why[:300])
+            DigestItem(
+                digest=digest,
+                paper_id=item["pick"].paper_id,
+                rank=rank,
+                # A trending paper's score is its upvotes, told in its why; it has no relevance score.
+                score=0.0 if item["trending"] else item["pick"].score,
+                why=(trending_why(item["pick"].score) if item["trending"] else item["pick"].why)[:300],
+                trending=item["trending"],
+            )
             for digest in digests
-            for rank, pick in enumerate(picks.get(digest.subscriber_id, []), start=1)
+            for rank, item in enumerate(items[digest.subscriber_id], start=1)
         ]
     )
     pending = [d.pk for d in digests if d.status == Digest.Status.PENDING]
