@@ -47,11 +47,13 @@ def day():
 
 def _reader(**fields):
     return SubscriberFactory(
-        timezone="UTC",
-        threshold_mode=Subscriber.ThresholdMode.RECOMMENDED,
-        digest_size=2,
-        profile__interests="protein structure prediction\nprotein design",
-        **fields,
+        **{
+            "timezone": "UTC",
+            "threshold_mode": Subscriber.ThresholdMode.RECOMMENDED,
+            "digest_size": 2,
+            "profile__interests": "protein structure prediction\nprotein design",
+            **fields,
+        }
     )
 
 
