@@ -10,6 +10,7 @@ from django.test import TestCase
 
 from digest.delivery import digest_message
 from digest.models import Digest
+from digest.scoring import trending_why
 from subscriptions import services
 from subscriptions.models import Subscriber
 from tests.factories import DigestFactory, DigestItemFactory, PaperFactory, SubscriberFactory
@@ -37,7 +38,7 @@ def _paper(n: int, **fields):
         url=f"https://arxiv.org/abs/{arxiv_id}",
         pdf_url=f"https://arxiv.org/pdf/{arxiv_id}",
         announced_on=EDITION,
-        upvotes=n * 7,
+        upvotes=fields.pop("upvotes", n * 7),
         num_comments=n % 3,
         authors=["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra"],
         abstract="We propose an equivariant network that predicts molecular properties. " * 6,
@@ -84,7 +85,29 @@ def messages_of_every_kind() -> dict[str, mail.EmailMessage]:
             why="Graph neural networks for molecules",
             paper=_paper(rank, title=title),
         )
+    for rank, upvotes in ((6, 212), (7, 1)):
+        DigestItemFactory(
+            digest=digest,
+            rank=rank,
+            score=0.0,
+            why=trending_why(upvotes),
+            trending=True,
+            paper=_paper(rank, title=f"A paper everyone upvoted, number {rank}", upvotes=upvotes),
+        )
     messages["digest"] = digest_message(digest)
+
+    trending_only = DigestFactory(
+        subscriber=SubscriberFactory(email="niche@example.org"), edition_date=EDITION
+    )
+    DigestItemFactory(
+        digest=trending_only,
+        rank=1,
+        score=0.0,
+        why=trending_why(212),
+        trending=True,
+        paper=_paper(8, title="A paper everyone upvoted", upvotes=212),
+    )
+    messages["digest-trending-only"] = digest_message(trending_only)
 
     quiet = SubscriberFactory(email="quiet@example.org", send_empty_note=True)
     messages["digest-empty"] = digest_message(DigestFactory(subscriber=quiet, edition_date=EDITION))

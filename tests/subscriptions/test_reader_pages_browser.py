@@ -122,6 +122,7 @@ def test_preferences_show_the_next_send_a_live_preview_and_fit_a_phone(
     subscriber = SubscriberFactory(
         email="ada@example.org",
         timezone="America/Argentina/ComodRivadavia",
+        threshold_mode=Subscriber.ThresholdMode.RECOMMENDED,
         profile__interests="Graph neural networks for molecules",
     )
     context = browser.new_context(**(DESKTOP if device == "desktop" else PHONE))
@@ -136,6 +137,11 @@ def test_preferences_show_the_next_send_a_live_preview_and_fit_a_phone(
         page.locator("#next-send strong").evaluate("el => 'Next digest: ' + el.innerText + '.'"),
     )
     assert page.locator(".status").inner_text() == "● Active"
+    # The threshold choice and the trending size are the reader's; the preview follows the choice.
+    assert page.get_by_label("Only papers likely to interest me (recommended)").is_checked()
+    assert page.get_by_label("Trending today").input_value() == "3"
+    with page.expect_request(re.compile(r".*/preview\?.*threshold_mode=top_n")):
+        page.get_by_label("Always my top papers, however weak the match").check()
     zone = _box(page, "#id_timezone")
     assert zone["x"] + zone["width"] <= page.viewport_size["width"], "the time-zone field fits"
     assert audit(page) == []
