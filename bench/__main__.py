@@ -232,7 +232,8 @@ def stage_embed(args) -> dict:
 def stage_score(args, edition_date: date) -> dict:
     from django.conf import settings
 
-    from digest import pipeline, ranking, scoring
+    from core.chunks import chunked
+    from digest import ranking, scoring
     from subscriptions.models import Subscriber
 
     papers = scoring.paper_set(*scoring.candidate_window(edition_date))
@@ -245,7 +246,7 @@ def stage_score(args, edition_date: date) -> dict:
     load_s = rank_s = 0.0
     picked = 0
     profiler = cProfile.Profile()
-    for number, chunk in enumerate(pipeline.chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE)):
+    for number, chunk in enumerate(chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE)):
         t = time.perf_counter()
         profiles = scoring.profiles_for(
             list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date
@@ -313,14 +314,15 @@ def _score_part(part: tuple[list[int], date]) -> int:
     from django.conf import settings
     from threadpoolctl import threadpool_limits
 
-    from digest import pipeline, ranking, scoring
+    from core.chunks import chunked
+    from digest import ranking, scoring
     from subscriptions.models import Subscriber
 
     ids, edition_date = part
     picked = 0
     with threadpool_limits(1):  # the processes are the parallelism, as in the Celery pool
         papers = scoring.paper_set(*scoring.candidate_window(edition_date))
-        for chunk in pipeline.chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE):
+        for chunk in chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE):
             profiles = scoring.profiles_for(
                 list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date
             )
@@ -335,9 +337,9 @@ def _score_in_processes(ids: list[int], edition_date: date, *, processes: int) -
     from django.conf import settings
     from django.db import connections
 
-    from digest import pipeline
+    from core.chunks import chunked
 
-    chunks = pipeline.chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE)
+    chunks = chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE)
     parts = [([i for chunk in chunks[k::processes] for i in chunk], edition_date) for k in range(processes)]
     connections.close_all()  # each child opens its own
     started = time.perf_counter()

@@ -21,7 +21,7 @@ from django.db import connection as db_connection
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
-from digest.emails import email_build
+from core.emails import email_build
 from digest.models import Digest, DigestItem, Paper
 from digest.scoring import candidate_window
 from subscriptions import links

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from core.chunks import chunked
 from digest import delivery, pipeline, scoring
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def build_digest_chunk(self, run_id: int, subscriber_ids: list[int], edition_dat
 
 def enqueue_sending(digest_ids: list[int]) -> None:
     """Queue send tasks for these digests once the rows that name them are committed."""
-    for chunk in pipeline.chunked(digest_ids, settings.DIGEST_SEND_CHUNK_SIZE):
+    for chunk in chunked(digest_ids, settings.DIGEST_SEND_CHUNK_SIZE):
         transaction.on_commit(lambda chunk=chunk: send_digest_chunk.delay(chunk))
 
 

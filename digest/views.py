@@ -3,8 +3,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from core.emails import render_html
 from digest.delivery import digest_context
-from digest.emails import render_html
 from digest.models import Digest, DigestItem
 from subscriptions.tokens import BadToken, read_token
 

@@ -85,5 +85,5 @@ class Command(BaseCommand):
                 f"  {digest.subscriber.email:<20} {digest.status:<8} {digest.items.count()} papers: {titles}"
             )
         outbox = Path(settings.EMAIL_OUTBOX_DIR) / "index.html"
-        if settings.EMAIL_BACKEND == "digest.outbox.OutboxEmailBackend":
+        if settings.EMAIL_BACKEND == "core.file_backend.FileEmailBackend":
             self.stdout.write(f"Open the emails: {outbox}")
