@@ -16,11 +16,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
+from core.chunks import chunked
 from core.emails import email_build
 from digest.models import Digest, DigestItem, Paper
 from digest.scoring import candidate_window
@@ -302,6 +303,35 @@ def digests_send(*, digest_ids: list[int], connection=None) -> SendResult:
         if opened:
             connection.close()
     return result
+
+
+def enqueue_sending(digest_ids: list[int]) -> None:
+    """Queue send tasks for these digests once the rows that name them are committed."""
+    from digest import tasks
+
+    for chunk in chunked(digest_ids, settings.DIGEST_SEND_CHUNK_SIZE):
+        transaction.on_commit(lambda chunk=chunk: tasks.send_digest_chunk.delay(chunk))
+
+
+def digests_resend_failed(*, digest_ids: list[int]) -> list[int]:
+    """Put failed digests back in the outbox and queue them; return the ids requeued.
+
+    Only FAILED rows move (a conditional UPDATE), so a digest sent or being sent
+    meanwhile is never sent twice. Attempts restart at zero: an operator's resend
+    gets the full retry budget, or one more temporary error would fail it at once.
+    """
+    with transaction.atomic():
+        failed = list(
+            Digest.objects.select_for_update()
+            .filter(pk__in=digest_ids, status=Digest.Status.FAILED)
+            .values_list("pk", flat=True)
+        )
+        Digest.objects.filter(pk__in=failed, status=Digest.Status.FAILED).update(
+            status=Digest.Status.PENDING, last_error="", attempts=0, claimed_at=None, retry_after=None
+        )
+        # enqueue_sending queues on commit, so workers only ever see the PENDING rows.
+        enqueue_sending(failed)
+    return failed
 
 
 def digest_ids_to_send(*, edition_date=None) -> list[int]:

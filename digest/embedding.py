@@ -5,6 +5,7 @@ import logging
 
 import numpy as np
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from digest.models import Paper, PaperEmbedding
@@ -85,6 +86,14 @@ def papers_embed(*, paper_ids: list[int] | None = None, progress=None) -> int:
         done += len(page)
         if progress:
             progress(len(page))
+
+
+def papers_reembed(*, paper_ids: list[int]) -> int:
+    """Replace these papers' vectors for the current model; return how many were embedded."""
+    # One transaction: if the model fails to load or encode, the old vectors stay.
+    with transaction.atomic():
+        PaperEmbedding.objects.filter(paper_id__in=paper_ids, model_name=model_name()).delete()
+        return papers_embed(paper_ids=paper_ids)
 
 
 def vectors_for_papers(paper_ids: list[int]) -> dict[int, np.ndarray]:

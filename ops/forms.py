@@ -3,7 +3,7 @@
 from django import forms
 from django.utils import timezone
 
-from digest.dashboard import DEFAULT_DAYS, MAX_DAYS
+from ops.selectors import DEFAULT_DAYS, MAX_DAYS
 from subscriptions.models import MAX_EXCLUSIONS_CHARS, MAX_INTERESTS_CHARS, Subscriber
 
 

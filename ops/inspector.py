@@ -1,7 +1,6 @@
 """The digest inspector: what one subscriber got on one date, or what they would get.
 
-The "would get" previews belong to the scoring code (digest.scoring) and to the
-sign-up preview (digest.preview, looked up when asked for: it ships separately).
+The "would get" previews come from the digest code, the same path as the daily run.
 """
 
 from dataclasses import dataclass
@@ -9,9 +8,8 @@ from datetime import date
 
 from django.db.models import Prefetch
 
-from digest import scoring
+from digest import preview, scoring
 from digest.models import Digest, DigestItem
-from digest.operations import optional_function
 from subscriptions.models import Subscriber
 
 MAX_SEARCH_RESULTS = 20
@@ -56,6 +54,5 @@ def subscriber_preview(subscriber: Subscriber, edition_date: date) -> list[Pick]
 
 def interests_preview(*, interests: str, exclusions: str = "", size: int = 5) -> list[Pick]:
     """Today's digest for a free-form interests text, as the sign-up preview computes it."""
-    preview = optional_function("digest.preview", "digest_preview")
-    rows = preview(interests=interests, exclusions=exclusions, size=size)
+    rows = preview.digest_preview(interests=interests, exclusions=exclusions, size=size)
     return [Pick(rank, r["title"], r["url"], r["score"], r["why"]) for rank, r in enumerate(rows, 1)]

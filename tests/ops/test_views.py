@@ -117,7 +117,7 @@ def test_it_previews_a_free_form_interests_text(staff_client, monkeypatch):
             }
         ]
 
-    monkeypatch.setattr("digest.inspector.optional_function", lambda module, name: preview)
+    monkeypatch.setattr("digest.preview.digest_preview", preview)
 
     response = staff_client.get(
         reverse("ops:preview"), {"interests": "small models", "exclusions": "", "size": 3}
