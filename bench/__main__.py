@@ -177,10 +177,11 @@ def stage_embed(args) -> dict:
 
     from digest import embedding
     from digest.models import Paper, PaperEmbedding
+    from digest.ranking import paper_text
 
     rows = list(Paper.objects.order_by("id").values_list("id", "title", "abstract")[: args.embed_texts])
     ids = [r[0] for r in rows]
-    texts = [embedding.paper_text(r[1], r[2]) for r in rows]
+    texts = [paper_text(r[1], r[2]) for r in rows]
     model = embedding.load_model(embedding.model_name())
     model.encode(texts[:16], batch_size=16)  # warm-up: first call pays lazy init
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from digest.models import Paper, PaperEmbedding
+from digest.ranking import paper_text
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +55,6 @@ def embed_texts(texts: list[str], *, name: str | None = None) -> np.ndarray:
         show_progress_bar=False,
     )
     return np.asarray(vectors, dtype=np.float32)
-
-
-def paper_text(title: str, abstract: str) -> str:
-    return f"{title}. {abstract}" if abstract else title
 
 
 def papers_embed(*, paper_ids: list[int] | None = None, progress=None) -> int:

@@ -12,8 +12,9 @@ from datetime import timedelta
 import numpy as np
 
 from digest import ranking
-from digest.embedding import embed_texts, model_name, paper_text, papers_embed, vectors_for_papers
+from digest.embedding import embed_texts, model_name, papers_embed, vectors_for_papers
 from digest.models import Paper
+from digest.ranking import paper_text
 
 # Papers announced in the last week are "today's digest" for a preview: a
 # newcomer should see what a typical digest looks like, not one thin day.
