@@ -234,10 +234,12 @@ def stage_score(args, edition_date: date) -> dict:
     from django.conf import settings
 
     from core.chunks import chunked
-    from digest import ranking, scoring
+    from digest import ranking
+    from digest.candidates import candidate_window, paper_set
+    from digest.profiles import profiles_for
     from subscriptions.models import Subscriber
 
-    papers = scoring.paper_set(*scoring.candidate_window(edition_date))
+    papers = paper_set(*candidate_window(edition_date))
     t = time.perf_counter()
     papers.lexical  # noqa: B018 - built once per chunk task in production; timed apart here
     index_s = time.perf_counter() - t
@@ -249,9 +251,7 @@ def stage_score(args, edition_date: date) -> dict:
     profiler = cProfile.Profile()
     for number, chunk in enumerate(chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE)):
         t = time.perf_counter()
-        profiles = scoring.profiles_for(
-            list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date
-        )
+        profiles = profiles_for(list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date)
         t2 = time.perf_counter()
         if number == 0:
             profiler.enable()
@@ -268,7 +268,7 @@ def stage_score(args, edition_date: date) -> dict:
     sample = Subscriber.objects.filter(pk__in=ids[: args.naive_sample])
     t = time.perf_counter()
     for subscriber in sample:
-        ranking.rank(papers, scoring.profiles_for([subscriber], edition_date=edition_date))
+        ranking.rank(papers, profiles_for([subscriber], edition_date=edition_date))
     naive_s = time.perf_counter() - t
     naive_rate = args.naive_sample / naive_s
     rate = len(ids) / total
@@ -316,17 +316,17 @@ def _score_part(part: tuple[list[int], date]) -> int:
     from threadpoolctl import threadpool_limits
 
     from core.chunks import chunked
-    from digest import ranking, scoring
+    from digest import ranking
+    from digest.candidates import candidate_window, paper_set
+    from digest.profiles import profiles_for
     from subscriptions.models import Subscriber
 
     ids, edition_date = part
     picked = 0
     with threadpool_limits(1):  # the processes are the parallelism, as in the Celery pool
-        papers = scoring.paper_set(*scoring.candidate_window(edition_date))
+        papers = paper_set(*candidate_window(edition_date))
         for chunk in chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE):
-            profiles = scoring.profiles_for(
-                list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date
-            )
+            profiles = profiles_for(list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date)
             picked += sum(len(p) for p in ranking.rank(papers, profiles).values())
     return picked
 

@@ -10,7 +10,7 @@ dev set's facets and the sample titles' descriptive halves) in the shapes people
 write them (keyword lists, bullets, semicolons, prose), with exclusions, seed
 papers, "more / less like this" clicks, varied digest sizes and thresholds.
 Profile vectors are cached on the TopicProfile row exactly as
-scoring.profile_vectors_refresh writes them, so the run does not re-embed 100k
+profiles.profile_vectors_refresh writes them, so the run does not re-embed 100k
 profiles: every distinct facet text is embedded once; the whole-profile
 ("summary") vector is the normalised mean of the facet vectors, an
 approximation that costs scoring exactly the same as the real one.
@@ -205,7 +205,8 @@ def papers_load(*, count: int, edition_date: date) -> int:
 
 def subscribers_load(*, count: int, batch: int = 2000) -> int:
     """Write count active subscribers with profiles whose vectors are already cached."""
-    from digest import ranking, scoring
+    from digest import profiles as digest_profiles
+    from digest import ranking
     from digest.models import Paper
     from subscriptions.models import Feedback, Subscriber, TopicProfile
 
@@ -254,7 +255,7 @@ def subscribers_load(*, count: int, batch: int = 2000) -> int:
             layout_texts = ranking.profile_texts(interests=s["interests"], exclusions=s["exclusions"])
             profile.vectors = np.asarray(rows, dtype="<f4").tobytes()
             profile.vectors_layout = {"texts": layout_texts, "dim": dim}
-            profile.vectors_key = scoring._vectors_key(profile)
+            profile.vectors_key = digest_profiles.vectors_key(profile)
             profiles.append(profile)
         TopicProfile.objects.bulk_create(profiles)
         Feedback.objects.bulk_create(

@@ -93,6 +93,16 @@ def papers_reembed(*, paper_ids: list[int]) -> int:
         return papers_embed(paper_ids=paper_ids)
 
 
+def paper_vectors(paper_ids: list[int]) -> dict[int, np.ndarray]:
+    """Vectors of these papers for the current model, embedding the ones that have none yet."""
+    vectors = vectors_for_papers(paper_ids)
+    missing = [pid for pid in paper_ids if pid not in vectors]
+    if missing:
+        papers_embed(paper_ids=missing)
+        vectors.update(vectors_for_papers(missing))
+    return vectors
+
+
 def vectors_for_papers(paper_ids: list[int]) -> dict[int, np.ndarray]:
     rows = PaperEmbedding.objects.filter(paper_id__in=paper_ids, model_name=model_name()).values_list(
         "paper_id", "vector"

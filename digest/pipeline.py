@@ -14,9 +14,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.chunks import chunked
+from digest.candidates import candidate_window
 from digest.embedding import papers_embed
 from digest.models import DailyRun, Paper
-from digest.scoring import candidate_window
 from subscriptions.models import Subscriber
 
 logger = logging.getLogger(__name__)

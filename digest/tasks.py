@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from digest import delivery, pipeline, scoring
+from digest import build, delivery, pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ DB_RETRY_SECONDS = 5
 @shared_task(bind=True, max_retries=3)
 def build_digest_chunk(self, run_id: int, subscriber_ids: list[int], edition_date: str) -> None:
     try:
-        pending, skipped = scoring.digests_build(
+        pending, skipped = build.digests_build(
             subscriber_ids=subscriber_ids, edition_date=date.fromisoformat(edition_date)
         )
     except Exception as exc:

@@ -4,8 +4,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.emails import render_html
-from digest.delivery import digest_context
 from digest.models import Digest, DigestItem
+from digest.render import digest_context
 from subscriptions.tokens import BadToken, read_token
 
 

@@ -27,7 +27,7 @@ class InspectorForm(forms.Form):
         return self.cleaned_data["date"] or timezone.localdate()
 
 
-class PreviewForm(forms.Form):
+class InterestsForm(forms.Form):
     interests = forms.CharField(max_length=MAX_INTERESTS_CHARS, widget=forms.Textarea(attrs={"rows": 4}))
     exclusions = forms.CharField(max_length=MAX_EXCLUSIONS_CHARS, required=False)
     size = forms.IntegerField(min_value=1, max_value=20, initial=5)

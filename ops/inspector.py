@@ -8,15 +8,17 @@ from datetime import date
 
 from django.db.models import Prefetch
 
-from digest import preview, scoring
-from digest.models import Digest, DigestItem
+from digest.build import picks_for_interests, picks_for_subscriber
+from digest.models import Digest, DigestItem, Paper
 from subscriptions.models import Subscriber
 
 MAX_SEARCH_RESULTS = 20
 
 
 @dataclass(frozen=True)
-class Pick:
+class PickRow:
+    """One line of the inspector's picks table."""
+
     rank: int
     title: str
     link: str
@@ -40,19 +42,23 @@ def digest_for(subscriber: Subscriber, edition_date: date) -> Digest | None:
     )
 
 
-def digest_picks(digest: Digest) -> list[Pick]:
-    return [Pick(i.rank, i.paper.title, i.paper.link, i.score, i.why) for i in digest.items.all()]
+def digest_picks(digest: Digest) -> list[PickRow]:
+    return [PickRow(i.rank, i.paper.title, i.paper.link, i.score, i.why) for i in digest.items.all()]
 
 
-def subscriber_preview(subscriber: Subscriber, edition_date: date) -> list[Pick]:
-    """What the daily run would pick for this subscriber on this date (nothing is stored)."""
-    picks = scoring.digest_picks_preview(subscriber, edition_date)
+def _rows(picks: list[tuple[Paper, float, str]]) -> list[PickRow]:
     return [
-        Pick(rank, paper.title, paper.link, score, why) for rank, (paper, score, why) in enumerate(picks, 1)
+        PickRow(rank, paper.title, paper.link, score, why)
+        for rank, (paper, score, why) in enumerate(picks, 1)
     ]
 
 
-def interests_preview(*, interests: str, exclusions: str = "", size: int = 5) -> list[Pick]:
+def subscriber_picks_now(subscriber: Subscriber, edition_date: date) -> list[PickRow]:
+    """What the daily run would pick for this subscriber on this date (nothing is stored)."""
+    return _rows(picks_for_subscriber(subscriber, edition_date))
+
+
+def interests_picks_now(*, interests: str, exclusions: str = "", size: int = 5) -> list[PickRow]:
     """Today's digest for a free-form interests text, as the sign-up preview computes it."""
-    rows = preview.digest_preview(interests=interests, exclusions=exclusions, size=size)
-    return [Pick(rank, r["title"], r["url"], r["score"], r["why"]) for rank, r in enumerate(rows, 1)]
+    picks = picks_for_interests(interests=interests, exclusions=exclusions, size=size)
+    return _rows(picks)

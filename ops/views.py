@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ops import inspector, selectors
-from ops.forms import InspectorForm, PreviewForm, WindowForm
+from ops.forms import InspectorForm, InterestsForm, WindowForm
 
 
 @require_GET
@@ -27,7 +27,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 def inspector_page(request: HttpRequest) -> HttpResponse:
     form = InspectorForm(request.GET or None)
-    context = {"form": form, "preview_form": PreviewForm()}
+    context = {"form": form, "preview_form": InterestsForm()}
     if form.is_valid():
         matches = inspector.subscribers_search(form.cleaned_data["q"])
         # A search that finds one subscriber opens it: the common case is a pasted address.
@@ -44,7 +44,7 @@ def _subscriber_digest(subscriber, edition_date) -> dict:
     if digest:
         context.update(digest=digest, picks=inspector.digest_picks(digest))
         return context
-    context["picks"] = inspector.subscriber_preview(subscriber, edition_date)
+    context["picks"] = inspector.subscriber_picks_now(subscriber, edition_date)
     context["is_preview"] = True
     return context
 
@@ -52,10 +52,10 @@ def _subscriber_digest(subscriber, edition_date) -> dict:
 @require_GET
 @staff_member_required
 def preview_page(request: HttpRequest) -> HttpResponse:
-    form = PreviewForm(request.GET or None)
+    form = InterestsForm(request.GET or None)
     context = {"form": InspectorForm(), "preview_form": form, "preview_requested": True}
     if form.is_valid():
-        context["free_picks"] = inspector.interests_preview(**form.cleaned_data)
+        context["free_picks"] = inspector.interests_picks_now(**form.cleaned_data)
     return render(request, "ops/inspector.html", context)
 
 

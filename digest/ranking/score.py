@@ -32,7 +32,7 @@ NEGATIVE_MARGIN = 0.45
 NEGATIVE_WEIGHT = 1.0
 # Calibration: score = 1 / (1 + exp(-(raw - CENTER) / SCALE)), fitted by
 # logistic regression of the dev set's tune-half grades (>=1 = relevant) on raw.
-# Changes to the hybrid weights above need a refit: see digest.evaluation.
+# Changes to the hybrid weights above need a refit: see digest.ranking.evaluation.
 CALIBRATION_CENTER = 0.410
 CALIBRATION_SCALE = 0.041
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from digest.models import Digest, DigestItem
 from digest.pipeline import daily_run_start
-from digest.scoring import profile_vectors_refresh
+from digest.profiles import profile_vectors_refresh
 from subscriptions.models import TopicProfile
 from tests.conftest import SAMPLE, require_service
 from tests.factories import SubscriberFactory

@@ -1,11 +1,12 @@
-"""digest.preview against a small database of papers (real bundled model)."""
+"""The sign-up preview (digest.build.picks_for_interests) against a small database of papers (real bundled model)."""
 
 from datetime import date, timedelta
 
 import numpy as np
 import pytest
+from django.utils import timezone
 
-from digest import preview
+from digest import build, candidates
 from digest.models import Paper, PaperEmbedding
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -30,14 +31,14 @@ PAPERS = [
 
 @pytest.fixture
 def papers(db):
-    today = date.today()
+    today = timezone.localdate()
     return [
         Paper.objects.create(
             external_id=f"test:{i}",
             title_key=title.lower(),
             title=title,
             abstract=abstract,
-            announced_on=today - timedelta(days=i % 2),
+            announced_on=today,
             source="test",
             url=f"https://example.org/{i}",
         )
@@ -46,31 +47,30 @@ def papers(db):
 
 
 def test_it_previews_matching_papers_with_reasons(papers):
-    preview._cache.clear()
-    items = preview.digest_preview(interests="dense retrieval; learned sparse retrieval", size=2)
-    assert {item["paper_id"] for item in items} == {papers[1].id, papers[2].id}
-    assert all(set(item) == {"paper_id", "title", "url", "score", "why"} for item in items)
-    assert all(0.0 <= item["score"] <= 1.0 and item["why"] for item in items)
+    candidates._paper_sets.clear()
+    items = build.picks_for_interests(interests="dense retrieval; learned sparse retrieval", size=2)
+    assert {paper.pk for paper, _, _ in items} == {papers[1].id, papers[2].id}
+    assert all(0.0 <= score <= 1.0 and why for _, score, why in items)
     assert PaperEmbedding.objects.count() == len(PAPERS)  # embedded on first use
 
 
 def test_it_honours_exclusions(papers):
-    preview._cache.clear()
-    items = preview.digest_preview(
+    candidates._paper_sets.clear()
+    items = build.picks_for_interests(
         interests="deep learning", exclusions="not medical imaging, no MRI", size=4
     )
-    assert papers[3].id not in {item["paper_id"] for item in items}
+    assert papers[3].id not in {paper.pk for paper, _, _ in items}
 
 
-def test_it_falls_back_to_the_newest_papers_when_none_are_recent(papers):
-    Paper.objects.update(announced_on=date.today() - timedelta(days=400))
-    preview._cache.clear()
-    assert preview.digest_preview(interests="car aerodynamics", size=1)[0]["paper_id"] == papers[0].id
+def test_it_falls_back_to_the_newest_edition_when_today_has_no_papers(papers):
+    Paper.objects.update(announced_on=timezone.localdate() - timedelta(days=400))
+    candidates._paper_sets.clear()
+    assert build.picks_for_interests(interests="car aerodynamics", size=1)[0][0].pk == papers[0].id
 
 
 def test_repeated_calls_reuse_the_paper_set(papers):
     # How fast a warm call is belongs to the bench (bin/bench, preview stage), not to a timed test.
-    preview._cache.clear()
+    candidates._paper_sets.clear()
     rng = np.random.default_rng(0)
     many = [
         Paper(
@@ -96,9 +96,10 @@ def test_repeated_calls_reuse_the_paper_set(papers):
             )
         ]
     )
-    preview.digest_preview(interests="warm up", size=5)  # builds the cache
-    preview.digest_preview(interests="warm up\ntwo facets", size=5)  # first torch call per shape is slow
-    [cached] = preview._cache.values()
-    items = preview.digest_preview(interests="dense retrieval\ncar aerodynamics", size=5)
-    assert list(preview._cache.values()) == [cached]  # the same PaperSet object, not rebuilt
+    build.picks_for_interests(interests="warm up", size=5)  # builds the cache
+    build.picks_for_interests(interests="warm up\ntwo facets", size=5)  # first torch call per shape is slow
+    [cached] = candidates._paper_sets.values()
+    items = build.picks_for_interests(interests="dense retrieval\ncar aerodynamics", size=5)
+    [reused] = candidates._paper_sets.values()
+    assert reused is cached  # the same PaperSet object, not rebuilt
     assert len(items) == 5
