@@ -17,8 +17,8 @@ from digest.models import Digest
 from digest.sources.hf_daily import parse_hf_daily
 from subscriptions.models import Subscriber
 from tests.factories import SubscriberFactory
-from tests.screenshots import publish_screenshot
-from tests.smtp import parts
+from tests.support.screenshots import publish_screenshot
+from tests.support.smtp import parts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

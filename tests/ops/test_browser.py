@@ -27,7 +27,7 @@ from tests.factories import (
     IngestRunFactory,
     SubscriberFactory,
 )
-from tests.screenshots import publish_screenshot
+from tests.support.screenshots import publish_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

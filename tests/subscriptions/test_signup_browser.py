@@ -11,10 +11,10 @@ from aiosmtpd.controller import Controller
 
 from subscriptions import links
 from subscriptions.models import Subscriber
-from tests.a11y import audit, first_tab_stop
 from tests.factories import SubscriberFactory
-from tests.screenshots import publish_screenshot
 from tests.subscriptions.helpers import CONFIRM_LINK
+from tests.support.a11y import audit, first_tab_stop
+from tests.support.screenshots import publish_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
