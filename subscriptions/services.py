@@ -253,7 +253,7 @@ def feedback_undo(*, subscriber: Subscriber, paper_id: int) -> None:
 
 def confirmation_send(*, change: PendingChange) -> bool:
     """Send the confirm link of `change`, unless this address already got its share this hour."""
-    from digest.emails import email_build
+    from core.emails import email_build
     from subscriptions import links
 
     subscriber = change.subscriber

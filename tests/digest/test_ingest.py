@@ -1,11 +1,11 @@
 import io
 from datetime import date
-from pathlib import Path
 from unittest import mock
 
 import pytest
 import requests
 
+from digest.data import SAMPLE_CORPUS
 from digest.ingest import ingest_daily, ingest_source, records_upsert
 from digest.models import IngestRun, Paper
 from digest.sources.records import PaperRecord
@@ -13,7 +13,6 @@ from tests.digest.sources import FIXTURES
 
 pytestmark = pytest.mark.django_db
 
-SAMPLE = Path(__file__).resolve().parents[2] / "digest" / "data" / "sample_papers.jsonl"
 
 # (source, fixture, fetched, created, failed): every recorded response, into an empty database.
 EVERY_FIXTURE = [
@@ -188,8 +187,8 @@ def test_it_lets_the_api_primary_category_replace_the_rss_guess():
 
 
 def test_it_loads_the_shipped_sample_corpus_once():
-    first = ingest_source("file", path=SAMPLE, day=date(2026, 6, 12))
-    second = ingest_source("file", path=SAMPLE, day=date(2026, 6, 12))
+    first = ingest_source("file", path=SAMPLE_CORPUS, day=date(2026, 6, 12))
+    second = ingest_source("file", path=SAMPLE_CORPUS, day=date(2026, 6, 12))
 
     assert (first.fetched, first.created, first.failed) == (343, 343, 0)
     assert (second.created, second.updated, second.unchanged) == (0, 0, 343)
@@ -227,7 +226,7 @@ def test_it_refuses_arguments_that_make_no_request():
 def test_it_reports_progress_in_batches():
     ticks = []
 
-    ingest_source("file", path=SAMPLE, progress=lambda done, total: ticks.append((done, total)))
+    ingest_source("file", path=SAMPLE_CORPUS, progress=lambda done, total: ticks.append((done, total)))
 
     assert ticks == [(200, 343), (343, 343)]
 

@@ -1,6 +1,6 @@
 """Staff-only operator pages: the dashboard, the digest inspector and the runs status page.
 
-Every figure comes from digest.dashboard and every lookup from digest.inspector;
+Every figure comes from ops.selectors and every lookup from ops.inspector;
 these views only read the query string and pick a template.
 """
 
@@ -10,17 +10,16 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from digest import dashboard, inspector
-from digest.forms_ops import InspectorForm, PreviewForm, WindowForm
-from digest.operations import OperationUnavailable
+from ops import inspector, selectors
+from ops.forms import InspectorForm, InterestsForm, WindowForm
 
 
 @require_GET
 @staff_member_required
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     form = WindowForm(request.GET)
-    window = dashboard.window_for(days=form.days_or_default())
-    context = {"form": form, "overview": dashboard.dashboard_overview(window)}
+    window = selectors.window_for(days=form.days_or_default())
+    context = {"form": form, "overview": selectors.dashboard_overview(window)}
     return render(request, "ops/dashboard.html", context)
 
 
@@ -28,7 +27,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 def inspector_page(request: HttpRequest) -> HttpResponse:
     form = InspectorForm(request.GET or None)
-    context = {"form": form, "preview_form": PreviewForm()}
+    context = {"form": form, "preview_form": InterestsForm()}
     if form.is_valid():
         matches = inspector.subscribers_search(form.cleaned_data["q"])
         # A search that finds one subscriber opens it: the common case is a pasted address.
@@ -45,24 +44,18 @@ def _subscriber_digest(subscriber, edition_date) -> dict:
     if digest:
         context.update(digest=digest, picks=inspector.digest_picks(digest))
         return context
-    try:
-        context["picks"] = inspector.subscriber_preview(subscriber, edition_date)
-        context["is_preview"] = True
-    except OperationUnavailable as exc:
-        context["preview_error"] = str(exc)
+    context["picks"] = inspector.subscriber_picks_now(subscriber, edition_date)
+    context["is_preview"] = True
     return context
 
 
 @require_GET
 @staff_member_required
 def preview_page(request: HttpRequest) -> HttpResponse:
-    form = PreviewForm(request.GET or None)
+    form = InterestsForm(request.GET or None)
     context = {"form": InspectorForm(), "preview_form": form, "preview_requested": True}
     if form.is_valid():
-        try:
-            context["free_picks"] = inspector.interests_preview(**form.cleaned_data)
-        except OperationUnavailable as exc:
-            context["free_preview_error"] = str(exc)
+        context["free_picks"] = inspector.interests_picks_now(**form.cleaned_data)
     return render(request, "ops/inspector.html", context)
 
 
@@ -72,9 +65,9 @@ def runs_page(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     context = {
         "today": today,
-        "banner": dashboard.run_banner(today),
-        "daily_runs": dashboard.daily_runs_recent(),
-        "latest_ingests": dashboard.ingest_runs_latest_per_source(),
-        "recent_ingests": dashboard.ingest_runs_recent(),
+        "banner": selectors.run_banner(today),
+        "daily_runs": selectors.daily_runs_recent(),
+        "latest_ingests": selectors.ingest_runs_latest_per_source(),
+        "recent_ingests": selectors.ingest_runs_recent(),
     }
     return render(request, "ops/runs.html", context)

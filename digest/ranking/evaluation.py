@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from digest import ranking
+from digest.data import DEVSET, PROJECT_ROOT, SAMPLE_CORPUS
 
-DEFAULT_DEVSET = Path(__file__).resolve().parent / "data" / "devset.json"
 METHODS = ("bm25", "cosine", "rrf", "ours")
 RRF_K = 60
 # How deep "ours" is ordered by the digest selection (MMR), not raw score:
@@ -102,7 +102,7 @@ class DevProfile:
     judgments: dict[str, int]
 
 
-def load_devset(path: str | Path = DEFAULT_DEVSET) -> tuple[list[DevProfile], Path]:
+def load_devset(path: str | Path = DEVSET) -> tuple[list[DevProfile], Path]:
     """Profiles, and the corpus path (relative paths are taken from the project root)."""
     path = Path(path)
     doc = json.loads(path.read_text(encoding="utf-8"))
@@ -117,23 +117,23 @@ def load_devset(path: str | Path = DEFAULT_DEVSET) -> tuple[list[DevProfile], Pa
         )
         for p in doc["profiles"]
     ]
-    corpus = Path(doc.get("corpus", "digest/data/sample_papers.jsonl"))
+    corpus = Path(doc.get("corpus", SAMPLE_CORPUS))
     if not corpus.is_absolute():
-        root = Path(__file__).resolve().parent.parent
-        corpus = (path.parent / corpus) if (path.parent / corpus).exists() else root / corpus
+        corpus = (path.parent / corpus) if (path.parent / corpus).exists() else PROJECT_ROOT / corpus
     return profiles, corpus
 
 
 def load_corpus(path: str | Path, *, embed: Callable[[list[str]], np.ndarray]) -> Corpus:
     rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     titles = [row["title"] for row in rows]
-    texts = [f"{row['title']}. {row['abstract']}" if row.get("abstract") else row["title"] for row in rows]
-    papers = ranking.PaperSet(
-        ids=np.arange(len(rows), dtype=np.int64),
+    abstracts = [row.get("abstract") or "" for row in rows]
+    texts = [ranking.paper_text(title, abstract) for title, abstract in zip(titles, abstracts, strict=True)]
+    papers = ranking.build_paper_set(
+        ids=range(len(rows)),
         titles=titles,
-        texts=texts,
-        vectors=np.asarray(embed(texts), dtype=np.float32),
-        upvotes=np.asarray([row.get("upvotes") or 0 for row in rows], dtype=np.float32),
+        abstracts=abstracts,
+        vectors=embed(texts),
+        upvotes=[row.get("upvotes") for row in rows],
     )
     return Corpus(paper_ids=[str(row["id"]) for row in rows], papers=papers)
 

@@ -1,11 +1,11 @@
-"""Metric functions of digest.evaluation on hand-computed examples."""
+"""Metric functions of digest.ranking.evaluation on hand-computed examples."""
 
 import math
 
 import numpy as np
 import pytest
 
-from digest import evaluation
+from digest.ranking import evaluation
 
 
 def test_ndcg_is_one_for_the_ideal_order_and_hand_computed_otherwise():

@@ -2,8 +2,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from digest import dashboard
 from digest.models import DailyRun, Digest, IngestRun
+from ops import selectors
 from subscriptions.models import Feedback, Subscriber, SubscriberStatusChange
 from tests.factories import (
     DailyRunFactory,
@@ -24,13 +24,13 @@ def at(day: date, hour: int = 12) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
-def window(days: int = 7) -> dashboard.Window:
-    return dashboard.window_for(days=days, until=TODAY)
+def window(days: int = 7) -> selectors.Window:
+    return selectors.window_for(days=days, until=TODAY)
 
 
 def test_it_bounds_the_window():
-    assert dashboard.window_for(days=10_000, until=TODAY).days == dashboard.MAX_DAYS
-    assert dashboard.window_for(days=0, until=TODAY).days == dashboard.DEFAULT_DAYS
+    assert selectors.window_for(days=10_000, until=TODAY).days == selectors.MAX_DAYS
+    assert selectors.window_for(days=0, until=TODAY).days == selectors.DEFAULT_DAYS
     assert window(3).dates == [date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 10)]
 
 
@@ -38,7 +38,7 @@ def test_it_counts_subscribers_by_current_status_including_zeros():
     SubscriberFactory.create_batch(2)
     SubscriberFactory(status=Subscriber.Status.PAUSED)
 
-    counts = dashboard.subscribers_by_status()
+    counts = selectors.subscribers_by_status()
 
     assert counts["Active"] == 2 and counts["Paused"] == 1 and counts["Bounced"] == 0
 
@@ -66,7 +66,7 @@ def test_it_replays_every_status_change_per_day():
     _history(paused, ("active", at(TODAY - timedelta(days=30))), ("paused", at(TODAY - timedelta(days=1))))
     _history(bounced, ("active", at(TODAY - timedelta(days=9))), ("bounced", at(TODAY + timedelta(days=1))))
 
-    series = dashboard.subscribers_over_time(window(3))
+    series = selectors.subscribers_over_time(window(3))
 
     assert series == {
         "pending": [1, 0, 1],
@@ -81,7 +81,7 @@ def test_its_history_is_the_one_the_database_records():
     reader = SubscriberFactory()
     Subscriber.objects.filter(pk=reader.pk).update(status=Subscriber.Status.BOUNCED)
 
-    series = dashboard.subscribers_over_time(dashboard.window_for(days=1))
+    series = selectors.subscribers_over_time(selectors.window_for(days=1))
 
     assert (series["active"], series["bounced"]) == ([0], [1])
 
@@ -93,7 +93,7 @@ def test_it_counts_digests_per_day_by_outcome():
     DigestFactory(edition_date=TODAY, status=Digest.Status.PENDING)
     DigestFactory(edition_date=TODAY - timedelta(days=30), status=Digest.Status.SENT)  # outside the window
 
-    per_day = dashboard.digests_per_day(window(2))
+    per_day = selectors.digests_per_day(window(2))
 
     assert per_day == {"sent": [0, 2], "failed": [0, 1], "skipped": [1, 0], "in flight": [0, 1]}
 
@@ -104,7 +104,7 @@ def test_it_measures_the_share_of_digests_without_papers():
     DigestFactory(edition_date=TODAY, status=Digest.Status.SKIPPED)
     DigestItemFactory(digest__edition_date=TODAY)
 
-    share = dashboard.empty_digest_share(window(1))
+    share = selectors.empty_digest_share(window(1))
 
     assert share == {"digests": [4], "empty": [2], "percent": [50.0]}
 
@@ -114,7 +114,7 @@ def test_it_buckets_scores_and_keeps_empty_buckets():
     DigestItemFactory(digest__edition_date=TODAY, score=0.18)
     DigestItemFactory(digest__edition_date=TODAY, score=0.41)
 
-    assert dashboard.score_histogram(window(1)) == [("0.1", 2), ("0.2", 0), ("0.3", 0), ("0.4", 1)]
+    assert selectors.score_histogram(window(1)) == [("0.1", 2), ("0.2", 0), ("0.3", 0), ("0.4", 1)]
 
 
 def test_it_ranks_the_days_top_papers_by_digests_carrying_them():
@@ -124,7 +124,7 @@ def test_it_ranks_the_days_top_papers_by_digests_carrying_them():
     DigestItemFactory(digest__edition_date=TODAY, paper=other)
     DigestItemFactory(digest__edition_date=TODAY - timedelta(days=1), paper=other)
 
-    top = dashboard.top_papers(TODAY)
+    top = selectors.top_papers(TODAY)
 
     assert [(p["id"], p["digests"]) for p in top] == [(popular.id, 3), (other.id, 1)]
 
@@ -134,7 +134,7 @@ def test_it_sums_ingest_counts_per_source():
     IngestRunFactory(source="hf_api", created=2, fetched=3, status=IngestRun.Status.FAILED)
     IngestRunFactory(source="arxiv", created=1, fetched=1)
 
-    rows = {r["source"]: r for r in dashboard.ingest_per_source(dashboard.window_for(days=1))}
+    rows = {r["source"]: r for r in selectors.ingest_per_source(selectors.window_for(days=1))}
 
     assert rows["hf_api"]["runs"] == 2 and rows["hf_api"]["failed_runs"] == 1
     assert rows["hf_api"]["created"] == 7 and rows["hf_api"]["fetched"] == 10
@@ -147,7 +147,7 @@ def test_it_counts_feedback_per_day_by_signal():
     old = FeedbackFactory()
     Feedback.objects.filter(pk=old.pk).update(created_at=at(date.today() - timedelta(days=1)))
 
-    per_day = dashboard.feedback_per_day(dashboard.window_for(days=2))
+    per_day = selectors.feedback_per_day(selectors.window_for(days=2))
 
     assert per_day == {"more": [1, 2], "less": [0, 1]}
 
@@ -166,7 +166,7 @@ def test_it_tells_no_papers_from_a_failed_or_running_run(runs, level, title):
     for fields in runs:
         DailyRunFactory(edition_date=TODAY, **fields)
 
-    banner = dashboard.run_banner(TODAY)
+    banner = selectors.run_banner(TODAY)
 
     assert (banner.level, banner.title) == (level, title)
     if level == "error":
@@ -178,16 +178,16 @@ def test_it_keeps_the_latest_ingest_run_per_source():
     latest = IngestRunFactory(source="hf_api")
     arxiv = IngestRunFactory(source="arxiv", finished_at=None, status=IngestRun.Status.RUNNING)
 
-    runs = dashboard.ingest_runs_latest_per_source()
+    runs = selectors.ingest_runs_latest_per_source()
 
     assert [r.pk for r in runs] == [arxiv.pk, latest.pk]
     assert runs[0].duration == "" and runs[1].duration.endswith("s")
 
 
 def test_it_formats_durations():
-    assert dashboard.format_duration(timedelta(seconds=5)) == "5s"
-    assert dashboard.format_duration(timedelta(seconds=65)) == "1m 05s"
-    assert dashboard.format_duration(timedelta(hours=2, minutes=3)) == "2h 03m"
+    assert selectors.format_duration(timedelta(seconds=5)) == "5s"
+    assert selectors.format_duration(timedelta(seconds=65)) == "1m 05s"
+    assert selectors.format_duration(timedelta(hours=2, minutes=3)) == "2h 03m"
 
 
 def test_it_builds_the_overview_in_a_bounded_number_of_queries(django_assert_max_num_queries):
@@ -200,7 +200,7 @@ def test_it_builds_the_overview_in_a_bounded_number_of_queries(django_assert_max
 
     # One query per figure, whatever the number of rows.
     with django_assert_max_num_queries(12):
-        overview = dashboard.dashboard_overview(dashboard.window_for(days=30))
+        overview = selectors.dashboard_overview(selectors.window_for(days=30))
 
     assert overview.digests_today["sent"] == 1
     assert len(overview.charts) == 6

@@ -12,8 +12,8 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
 from django.db.models.functions import Floor, TruncDate
 from django.utils import timezone
 
-from digest.charts import Chart, Series, bar_chart, line_chart, stacked_bar_chart
 from digest.models import DailyRun, Digest, DigestItem, IngestRun, Paper
+from ops.charts import Chart, Series, bar_chart, line_chart, stacked_bar_chart
 from subscriptions.models import Feedback, Subscriber, SubscriberStatusChange
 
 DEFAULT_DAYS = 30

@@ -19,7 +19,7 @@ from tests.factories import (
     SubscriberFactory,
     TopicProfileFactory,
 )
-from tests.smtp import parts
+from tests.support.smtp import parts
 
 pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from digest.models import Digest
-from tests.factories import DailyRunFactory, DigestFactory, DigestItemFactory, SubscriberFactory
+from tests.factories import DailyRunFactory, DigestFactory, DigestItemFactory, PaperFactory, SubscriberFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
@@ -91,9 +91,7 @@ def test_it_lists_subscribers_when_a_search_finds_several(staff_client):
 def test_it_previews_what_a_subscriber_would_get_when_no_digest_exists(staff_client, monkeypatch):
     subscriber = SubscriberFactory()
     paper = DigestItemFactory().paper
-    monkeypatch.setattr(
-        "digest.scoring.digest_picks_preview", lambda sub, day: [(paper, 0.8, "transformers")]
-    )
+    monkeypatch.setattr("ops.inspector.picks_for_subscriber", lambda sub, day: [(paper, 0.8, "transformers")])
 
     response = staff_client.get(reverse("ops:inspector"), {"subscriber": subscriber.pk, "date": "2026-01-05"})
 
@@ -105,19 +103,13 @@ def test_it_previews_what_a_subscriber_would_get_when_no_digest_exists(staff_cli
 def test_it_previews_a_free_form_interests_text(staff_client, monkeypatch):
     calls = []
 
-    def preview(*, interests, exclusions, size):
-        calls.append((interests, exclusions, size))
-        return [
-            {
-                "paper_id": 1,
-                "title": "Tiny LLMs",
-                "url": "https://arxiv.org/abs/1",
-                "score": 0.7,
-                "why": "small models",
-            }
-        ]
+    paper = PaperFactory(title="Tiny LLMs")
 
-    monkeypatch.setattr("digest.inspector.optional_function", lambda module, name: preview)
+    def picks(*, interests, exclusions, size):
+        calls.append((interests, exclusions, size))
+        return [(paper, 0.7, "small models")]
+
+    monkeypatch.setattr("ops.inspector.picks_for_interests", picks)
 
     response = staff_client.get(
         reverse("ops:preview"), {"interests": "small models", "exclusions": "", "size": 3}

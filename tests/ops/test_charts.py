@@ -1,4 +1,4 @@
-from digest.charts import Series, bar_chart, line_chart, stacked_bar_chart
+from ops.charts import Series, bar_chart, line_chart, stacked_bar_chart
 
 
 def test_it_draws_one_bar_per_nonzero_value_with_a_tooltip():

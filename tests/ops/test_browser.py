@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
+from digest.data import SAMPLE_CORPUS
 from digest.ingest import records_upsert
 from digest.models import DailyRun, Digest, DigestItem, IngestRun, Paper
 from digest.sources.jsonfile import parse_json_papers
@@ -26,7 +27,7 @@ from tests.factories import (
     IngestRunFactory,
     SubscriberFactory,
 )
-from tests.screenshots import publish_screenshot
+from tests.support.screenshots import publish_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -135,7 +136,7 @@ def _date_status_history(*, paused_on):
 
 
 def _ingest_sample_corpus(days):
-    lines = (settings.BASE_DIR / "digest" / "data" / "sample_papers.jsonl").read_text().splitlines()
+    lines = SAMPLE_CORPUS.read_text().splitlines()
     for n, day in enumerate(days):
         records, _ = parse_json_papers("\n".join(lines[n :: len(days)]), announced_on=day)
         for source, part in (("hf_page", records[::2]), ("file", records[1::2])):

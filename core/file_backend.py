@@ -18,7 +18,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
-class OutboxEmailBackend(BaseEmailBackend):
+class FileEmailBackend(BaseEmailBackend):
     _lock = threading.Lock()
 
     def __init__(self, *args, outbox_dir=None, **kwargs):

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from digest import ranking
-from digest.ranking import PaperSet, build_profile, rank, split_exclusions, split_facets
+from digest.ranking import build_paper_set, build_profile, paper_text, rank, split_exclusions, split_facets
+from digest.ranking.papers import POPULARITY_MAX_BONUS
 
 AXES = {
     "retrieval": 0,
@@ -53,19 +54,24 @@ PAPERS = [
 
 
 def paperset(upvotes=None, vectors=None):
-    texts = [f"{title}. {abstract}" for _, title, abstract in PAPERS]
-    return PaperSet(
-        ids=np.asarray([pid for pid, _, _ in PAPERS], dtype=np.int64),
+    texts = [paper_text(title, abstract) for _, title, abstract in PAPERS]
+    return build_paper_set(
+        ids=[pid for pid, _, _ in PAPERS],
         titles=[title for _, title, _ in PAPERS],
-        texts=texts,
+        abstracts=[abstract for _, _, abstract in PAPERS],
         vectors=fake_embed(texts) if vectors is None else vectors,
-        upvotes=np.zeros(len(PAPERS), np.float32) if upvotes is None else np.asarray(upvotes, np.float32),
+        upvotes=upvotes or [0] * len(PAPERS),
     )
 
 
 def profile(interests, **kwargs):
     kwargs.setdefault("size", 3)
     return build_profile(key=kwargs.pop("key", 1), interests=interests, embed=fake_embed, **kwargs)
+
+
+def scores_of(papers, profile):
+    """Calibrated scores (one per paper) of a single profile."""
+    return ranking.score_profiles(papers, [profile]).calibrated[0]
 
 
 def ids(picks):
@@ -154,7 +160,7 @@ class TestFacets:
 class TestScoring:
     def test_scores_are_calibrated_between_zero_and_one(self):
         papers = paperset(upvotes=[0, 500, 0, 0, 0, 0, 0, 0, 0, 0])
-        scores, whys = ranking.score_profile(papers, profile("retrieval search", exclusions="not medical"))
+        scores = scores_of(papers, profile("retrieval search", exclusions="not medical"))
         assert scores.min() >= 0.0 and scores.max() <= 1.0
         assert scores[0] > 0.5 > scores[9]
 
@@ -173,10 +179,8 @@ class TestScoring:
 
     def test_exclusions_push_matching_papers_down(self):
         papers = paperset()
-        plain, _ = ranking.score_profile(papers, profile("retrieval search"))
-        excluded, _ = ranking.score_profile(
-            papers, profile("retrieval search", exclusions="not medical imaging")
-        )
+        plain = scores_of(papers, profile("retrieval search"))
+        excluded = scores_of(papers, profile("retrieval search", exclusions="not medical imaging"))
         medical = papers.column(4)
         assert excluded[medical] < plain[medical] - 0.3
         assert 4 not in ids(
@@ -197,8 +201,12 @@ class TestScoring:
         assert present[:, :2].tolist() == [[True, False], [True, True], [False, True], [False, False]]
         # Every text embeds alike (the shared direction): only the words tell the papers apart.
         vectors = np.tile(np.eye(DIM, dtype=np.float32)[DIM - 1 :], (len(texts), 1))
-        papers = PaperSet(
-            np.arange(1, len(texts) + 1), texts, texts, vectors, np.zeros(len(texts), np.float32)
+        papers = build_paper_set(
+            ids=range(1, len(texts) + 1),
+            titles=texts,
+            abstracts=[""] * len(texts),
+            vectors=vectors,
+            upvotes=[0] * len(texts),
         )
         excluded = ranking.score_profiles(
             papers, [profile("knowledge distillation", exclusions="no dataset distillation")]
@@ -218,10 +226,8 @@ class TestScoring:
 
     def test_negatives_push_similar_papers_down(self):
         papers = paperset()
-        plain, _ = ranking.score_profile(papers, profile("retrieval search medical"))
-        less, _ = ranking.score_profile(
-            papers, profile("retrieval search medical", negatives=[vector_of(3, papers)])
-        )
+        plain = scores_of(papers, profile("retrieval search medical"))
+        less = scores_of(papers, profile("retrieval search medical", negatives=[vector_of(3, papers)]))
         assert less[papers.column(3)] < plain[papers.column(3)]
         assert less[papers.column(1)] == pytest.approx(plain[papers.column(1)])
 
@@ -247,9 +253,9 @@ class TestScoring:
 
     def test_popularity_only_breaks_ties(self):
         papers = paperset(upvotes=[0, 0, 0, 0, 0, 0, 0, 0, 0, 10_000])
-        scores, _ = ranking.score_profile(papers, profile("retrieval search"))
+        scores = scores_of(papers, profile("retrieval search"))
         assert scores[papers.column(10)] < scores[papers.column(1)]
-        assert papers.popularity.max() <= ranking.POPULARITY_MAX_BONUS + 1e-6
+        assert papers.popularity.max() <= POPULARITY_MAX_BONUS + 1e-6
 
 
 class TestSelection:
@@ -295,7 +301,7 @@ class TestSelection:
             profile("", key=4),
             profile("reinforcement robot", key=5, exclude_ids=frozenset({10}), threshold=0.2),
         ]
-        monkeypatch.setattr(ranking, "SCORE_BLOCK", 2)
+        monkeypatch.setattr("digest.ranking.selection.SCORE_BLOCK", 2)
         together = rank(papers, profiles)
         for p in profiles:
             alone = rank(papers, [p])[p.key]
@@ -305,9 +311,7 @@ class TestSelection:
         assert together[4] == []
 
     def test_an_empty_paper_set_gives_empty_digests(self):
-        empty = PaperSet(
-            np.zeros(0, np.int64), [], [], np.zeros((0, DIM), np.float32), np.zeros(0, np.float32)
-        )
+        empty = build_paper_set(ids=[], titles=[], abstracts=[], vectors=np.zeros((0, DIM)), upvotes=[])
         assert rank(empty, [profile("retrieval")]) == {1: []}
 
 

@@ -1,7 +1,6 @@
 import pytest
 
-from digest import inspector
-from digest.operations import OperationUnavailable
+from ops import inspector
 from tests.factories import DigestItemFactory, SubscriberFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
@@ -24,14 +23,3 @@ def test_it_returns_the_stored_picks_in_rank_order(django_assert_num_queries):
         picks = inspector.digest_picks(digest)
 
     assert [(p.rank, p.why) for p in picks] == [(1, "a"), (2, "b")]
-
-
-def test_it_says_when_a_preview_function_is_not_deployed(monkeypatch):
-    monkeypatch.setattr("importlib.import_module", _missing_module)
-
-    with pytest.raises(OperationUnavailable, match="digest.preview.digest_preview"):
-        inspector.interests_preview(interests="graphs")
-
-
-def _missing_module(name):
-    raise ModuleNotFoundError(f"No module named {name!r}", name=name)

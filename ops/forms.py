@@ -3,7 +3,7 @@
 from django import forms
 from django.utils import timezone
 
-from digest.dashboard import DEFAULT_DAYS, MAX_DAYS
+from ops.selectors import DEFAULT_DAYS, MAX_DAYS
 from subscriptions.models import MAX_EXCLUSIONS_CHARS, MAX_INTERESTS_CHARS, Subscriber
 
 
@@ -27,7 +27,7 @@ class InspectorForm(forms.Form):
         return self.cleaned_data["date"] or timezone.localdate()
 
 
-class PreviewForm(forms.Form):
+class InterestsForm(forms.Form):
     interests = forms.CharField(max_length=MAX_INTERESTS_CHARS, widget=forms.Textarea(attrs={"rows": 4}))
     exclusions = forms.CharField(max_length=MAX_EXCLUSIONS_CHARS, required=False)
     size = forms.IntegerField(min_value=1, max_value=20, initial=5)
