@@ -180,8 +180,10 @@ _URL = re.compile(r"https?://[^\s{}\\$<>\"]+")
 _PLACEHOLDER = "\ue000{}\ue001"
 _PLACEHOLDER_RE = re.compile("\ue000(\\d+)\ue001")
 _LITERAL_SPECIALS = re.compile(r"(?<!\\)([%&#])")
-# "\left." and "\right." are invisible delimiters; pylatexenc would print the dot.
+# "\left." and "\right." are invisible delimiters; pylatexenc would print the dot. The
+# brace of "\left\{ ... \right." (a system of cases) would be left open: it goes too.
 _INVISIBLE_DELIMITER = re.compile(r"\\(?:left|right)\s*\.")
+_OPEN_CASES = re.compile(r"\\left\s*\\\{((?:(?!\\left|\\right).)*?)\\right\s*\.", re.DOTALL)
 # Math hugs its closing delimiter ("$x^2$", "$ √s = 13$"); "$5 and $10" is money.
 _MATH = re.compile(r"(?<!\\)\$\$(?:\\.|[^$\\])+?(?<!\\)\$\$|(?<![\\$])\$(?!\$)(?:\\.|[^$\\])+?(?<![\s\\])\$")
 _LITERAL_DOLLAR = re.compile(r"(?<!\\)\$")
@@ -380,7 +382,7 @@ def readable_latex(text: str) -> str:
 
     source = _URL.sub(hold_url, text)
     source = _LITERAL_SPECIALS.sub(r"\\\1", source)
-    source = _INVISIBLE_DELIMITER.sub("", source)
+    source = _INVISIBLE_DELIMITER.sub("", _OPEN_CASES.sub(r"\1", source))
     parts, position = [], 0
     for match in _MATH.finditer(source):
         parts.append(_protect_outside_math(source[position : match.start()]))
