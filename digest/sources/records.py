@@ -180,6 +180,8 @@ _URL = re.compile(r"https?://[^\s{}\\$<>\"]+")
 _PLACEHOLDER = "\ue000{}\ue001"
 _PLACEHOLDER_RE = re.compile("\ue000(\\d+)\ue001")
 _LITERAL_SPECIALS = re.compile(r"(?<!\\)([%&#])")
+# "``slow\"": a TeX opening quote closed the typewriter way; pylatexenc would leave the '"'.
+_MIXED_QUOTES = re.compile(r"``([^`'\"\n]+?)\"")
 # "\left." and "\right." are invisible delimiters; pylatexenc would print the dot. The
 # brace of "\left\{ ... \right." (a system of cases) would be left open: it goes too.
 _INVISIBLE_DELIMITER = re.compile(r"\\(?:left|right)\s*\.")
@@ -381,7 +383,7 @@ def readable_latex(text: str) -> str:
         return _PLACEHOLDER.format(len(urls) - 1)
 
     source = _URL.sub(hold_url, text)
-    source = _LITERAL_SPECIALS.sub(r"\\\1", source)
+    source = _LITERAL_SPECIALS.sub(r"\\\1", _MIXED_QUOTES.sub(r"``\1''", source))
     source = _INVISIBLE_DELIMITER.sub("", _OPEN_CASES.sub(r"\1", source))
     parts, position = [], 0
     for match in _MATH.finditer(source):

@@ -53,6 +53,7 @@ ISSUE_QUIRKS = [
     (r"60% larger and 10\% smaller", "60% larger and 10% smaller"),
     (r"R&D at ~100 GPUs, see Fig.~1", "R&D at ~100 GPUs, see Fig. 1"),
     (r"code at https://x.org/~me/a_b%20c", "code at https://x.org/~me/a_b%20c"),
+    ('a ``slow" neural net', "a “slow” neural net"),
 ]
 
 
