@@ -154,6 +154,7 @@ _FTFY = ftfy.TextFixerConfig(
 # C1 controls never occur in real text: left over after the repair, they are the
 # remains of a mis-decoding that could not be undone.
 _C1 = re.compile(r"[\x80-\x9f]")
+_C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def repair_encoding(text: str) -> str:
@@ -402,7 +403,9 @@ def readable_latex(text: str) -> str:
 
 
 def _normalise(text: str) -> str:
-    return unicodedata.normalize("NFC", strip_unsafe(repair_encoding(text or "")))
+    # C0 controls go before the repair, so that what it repairs is what is kept
+    # (and a second cleaning finds nothing more to repair); C1 controls are its input.
+    return unicodedata.normalize("NFC", strip_unsafe(repair_encoding(_C0.sub("", text or ""))))
 
 
 # Entities are decoded exactly once, by the format's own decoder (the XML parser,

@@ -108,6 +108,22 @@ def test_it_gives_the_same_text_when_cleaned_twice():
         assert clean_abstract(once) == once
 
 
+def test_it_gives_the_same_text_when_cleaning_again_what_every_recorded_feed_gave():
+    # Stored text is cleaned again when a file of papers is loaded (the sample corpus).
+    texts = []
+    for name in (
+        "arxiv_api_query_testing_100entries_2026-04-12.atom.xml",
+        "arxiv_api_query_cs.LG-OR-cs.AI_2026-04-30.atom.xml",
+    ):
+        texts += [(r.title, r.abstract) for r in parse_arxiv_api(read_fixture(name))[0]]
+    texts += [
+        (r.title, r.abstract) for r in parse_hf_daily(read_fixture("hf_daily_papers_2026-06-12.json"))[0]
+    ]
+
+    for title, abstract in texts:
+        assert (clean_text(title), clean_abstract(abstract)) == (title, abstract)
+
+
 def test_it_makes_the_latex_of_a_recorded_api_response_readable():
     records, _ = parse_arxiv_api(read_fixture("arxiv_api_query_cs.LG-OR-cs.AI_2026-04-30.atom.xml"))
 
