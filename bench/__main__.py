@@ -177,10 +177,11 @@ def stage_embed(args) -> dict:
 
     from digest import embedding
     from digest.models import Paper, PaperEmbedding
+    from digest.ranking import paper_text
 
     rows = list(Paper.objects.order_by("id").values_list("id", "title", "abstract")[: args.embed_texts])
     ids = [r[0] for r in rows]
-    texts = [embedding.paper_text(r[1], r[2]) for r in rows]
+    texts = [paper_text(r[1], r[2]) for r in rows]
     model = embedding.load_model(embedding.model_name())
     model.encode(texts[:16], batch_size=16)  # warm-up: first call pays lazy init
 
@@ -232,10 +233,13 @@ def stage_embed(args) -> dict:
 def stage_score(args, edition_date: date) -> dict:
     from django.conf import settings
 
-    from digest import pipeline, ranking, scoring
+    from core.chunks import chunked
+    from digest import ranking
+    from digest.candidates import candidate_window, paper_set
+    from digest.profiles import profiles_for
     from subscriptions.models import Subscriber
 
-    papers = scoring.paper_set(*scoring.candidate_window(edition_date))
+    papers = paper_set(*candidate_window(edition_date))
     t = time.perf_counter()
     papers.lexical  # noqa: B018 - built once per chunk task in production; timed apart here
     index_s = time.perf_counter() - t
@@ -245,11 +249,9 @@ def stage_score(args, edition_date: date) -> dict:
     load_s = rank_s = 0.0
     picked = 0
     profiler = cProfile.Profile()
-    for number, chunk in enumerate(pipeline.chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE)):
+    for number, chunk in enumerate(chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE)):
         t = time.perf_counter()
-        profiles = scoring.profiles_for(
-            list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date
-        )
+        profiles = profiles_for(list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date)
         t2 = time.perf_counter()
         if number == 0:
             profiler.enable()
@@ -266,7 +268,7 @@ def stage_score(args, edition_date: date) -> dict:
     sample = Subscriber.objects.filter(pk__in=ids[: args.naive_sample])
     t = time.perf_counter()
     for subscriber in sample:
-        ranking.rank(papers, scoring.profiles_for([subscriber], edition_date=edition_date))
+        ranking.rank(papers, profiles_for([subscriber], edition_date=edition_date))
     naive_s = time.perf_counter() - t
     naive_rate = args.naive_sample / naive_s
     rate = len(ids) / total
@@ -313,17 +315,18 @@ def _score_part(part: tuple[list[int], date]) -> int:
     from django.conf import settings
     from threadpoolctl import threadpool_limits
 
-    from digest import pipeline, ranking, scoring
+    from core.chunks import chunked
+    from digest import ranking
+    from digest.candidates import candidate_window, paper_set
+    from digest.profiles import profiles_for
     from subscriptions.models import Subscriber
 
     ids, edition_date = part
     picked = 0
     with threadpool_limits(1):  # the processes are the parallelism, as in the Celery pool
-        papers = scoring.paper_set(*scoring.candidate_window(edition_date))
-        for chunk in pipeline.chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE):
-            profiles = scoring.profiles_for(
-                list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date
-            )
+        papers = paper_set(*candidate_window(edition_date))
+        for chunk in chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE):
+            profiles = profiles_for(list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date)
             picked += sum(len(p) for p in ranking.rank(papers, profiles).values())
     return picked
 
@@ -335,9 +338,9 @@ def _score_in_processes(ids: list[int], edition_date: date, *, processes: int) -
     from django.conf import settings
     from django.db import connections
 
-    from digest import pipeline
+    from core.chunks import chunked
 
-    chunks = pipeline.chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE)
+    chunks = chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE)
     parts = [([i for chunk in chunks[k::processes] for i in chunk], edition_date) for k in range(processes)]
     connections.close_all()  # each child opens its own
     started = time.perf_counter()

@@ -100,7 +100,7 @@ def _embedder(path: Path, model, threads: int, batch_size: int):
 
 
 def _ndcg(embed) -> float:
-    from digest import evaluation
+    from digest.ranking import evaluation
 
     profiles, corpus_path = evaluation.load_devset()
     corpus = evaluation.load_corpus(corpus_path, embed=embed)

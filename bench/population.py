@@ -10,7 +10,7 @@ dev set's facets and the sample titles' descriptive halves) in the shapes people
 write them (keyword lists, bullets, semicolons, prose), with exclusions, seed
 papers, "more / less like this" clicks, varied digest sizes and thresholds.
 Profile vectors are cached on the TopicProfile row exactly as
-scoring.profile_vectors_refresh writes them, so the run does not re-embed 100k
+profiles.profile_vectors_refresh writes them, so the run does not re-embed 100k
 profiles: every distinct facet text is embedded once; the whole-profile
 ("summary") vector is the normalised mean of the facet vectors, an
 approximation that costs scoring exactly the same as the real one.
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from digest.data import DEVSET, SAMPLE_CORPUS
+
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "digest" / "data" / "sample_papers.jsonl"
-DEVSET = ROOT / "digest" / "data" / "devset.json"
 CACHE = ROOT / "var" / "bench-cache"
 
 _PREFIXES = ["", "Towards ", "Revisiting ", "On ", "Scaling ", "Efficient ", "Rethinking ", "Learning "]
@@ -46,7 +46,9 @@ _STYLES = ("keywords", "bullets", "semicolons", "prose", "lines")
 
 
 def sample_rows() -> list[dict]:
-    return [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in SAMPLE_CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def synth_papers(count: int, seed: int = 0) -> list[dict]:
@@ -165,8 +167,9 @@ def synth_profiles(count: int, seed: int = 1) -> list[dict]:
 
 def papers_load(*, count: int, edition_date: date) -> int:
     """Write the day's papers and their (cached) vectors; return how many."""
-    from digest.embedding import model_name, paper_text
+    from digest.embedding import model_name
     from digest.models import Paper, PaperEmbedding
+    from digest.ranking import paper_text
     from digest.sources.records import title_key
 
     rows = synth_papers(count)
@@ -202,7 +205,8 @@ def papers_load(*, count: int, edition_date: date) -> int:
 
 def subscribers_load(*, count: int, batch: int = 2000) -> int:
     """Write count active subscribers with profiles whose vectors are already cached."""
-    from digest import ranking, scoring
+    from digest import profiles as digest_profiles
+    from digest import ranking
     from digest.models import Paper
     from subscriptions.models import Feedback, Subscriber, TopicProfile
 
@@ -248,10 +252,10 @@ def subscribers_load(*, count: int, batch: int = 2000) -> int:
             if len(facets) > 1:  # the summary text: see the module docstring
                 mean = np.mean([vector_of[t] for t in facets], axis=0)
                 rows.append(mean / np.linalg.norm(mean))
-            layout_texts = facets + excluded + ([" ".join(facets)] if len(facets) > 1 else [])
+            layout_texts = ranking.profile_texts(interests=s["interests"], exclusions=s["exclusions"])
             profile.vectors = np.asarray(rows, dtype="<f4").tobytes()
             profile.vectors_layout = {"texts": layout_texts, "dim": dim}
-            profile.vectors_key = scoring._vectors_key(profile)
+            profile.vectors_key = digest_profiles.vectors_key(profile)
             profiles.append(profile)
         TopicProfile.objects.bulk_create(profiles)
         Feedback.objects.bulk_create(

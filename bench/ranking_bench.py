@@ -36,12 +36,12 @@ def main() -> None:
         return v / np.linalg.norm(v, axis=1, keepdims=True)
 
     texts = [" ".join(rng.choice(words, 150)) for _ in range(args.papers)]
-    papers = ranking.PaperSet(
-        ids=np.arange(args.papers, dtype=np.int64),
+    papers = ranking.build_paper_set(
+        ids=range(args.papers),
         titles=texts,
-        texts=texts,
+        abstracts=[""] * args.papers,
         vectors=unit(args.papers),
-        upvotes=rng.integers(0, 50, args.papers).astype(np.float32),
+        upvotes=rng.integers(0, 50, args.papers).tolist(),
     )
     start = time.perf_counter()
     papers.lexical  # noqa: B018 - built once per run, shared by every chunk

@@ -238,7 +238,7 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "digest.outbox.OutboxEmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "core.file_backend.FileEmailBackend",
 )
 # Embedded default: each email is written here, with an index.html to open.
 EMAIL_OUTBOX_DIR = Path(env_str("EMAIL_OUTBOX_DIR", str(VAR_DIR / "outbox")))

@@ -7,7 +7,7 @@ from subscriptions import views as subscription_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("ops/", include("digest.urls_ops")),
+    path("ops/", include("ops.urls")),
     path("healthz", healthz, name="healthz"),
     path("", subscription_views.signup, name="signup"),
     path("preview", subscription_views.preview, name="preview"),

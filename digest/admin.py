@@ -1,11 +1,11 @@
-"""Admin for papers, runs and digests, with the operator actions (digest.operations)."""
+"""Admin for papers, runs and digests, with the operator actions (services in embedding, ingest, delivery)."""
 
 from django.contrib import admin, messages
 from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 from django.utils.html import format_html
 
-from digest import embedding, operations
+from digest import delivery, embedding, ingest
 from digest.models import DailyRun, Digest, DigestItem, IngestRun, Paper, PaperEmbedding
 
 
@@ -54,7 +54,7 @@ class PaperAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-embed selected papers (current model)")
     def reembed(self, request, queryset):
-        done = operations.papers_reembed(paper_ids=list(queryset.values_list("pk", flat=True)))
+        done = embedding.papers_reembed(paper_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(
             request, f"Re-embedded {done} papers with {embedding.model_name()}.", messages.SUCCESS
         )
@@ -93,11 +93,7 @@ class IngestRunAdmin(admin.ModelAdmin):
     @admin.action(description="Re-run selected ingests (same source, day and file)")
     def rerun(self, request, queryset):
         for run in queryset:
-            try:
-                new = operations.ingest_rerun(run)
-            except operations.OperationUnavailable as exc:
-                self.message_user(request, f"Cannot re-run ingests: {exc}", messages.ERROR)
-                return
+            new = ingest.ingest_rerun(run)
             level = messages.SUCCESS if new.status == IngestRun.Status.SUCCEEDED else messages.WARNING
             self.message_user(
                 request,
@@ -176,13 +172,7 @@ class DigestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resend selected failed digests")
     def resend_failed(self, request, queryset):
-        try:
-            requeued = operations.digests_resend_failed(
-                digest_ids=list(queryset.values_list("pk", flat=True))
-            )
-        except operations.OperationUnavailable as exc:
-            self.message_user(request, f"Cannot resend: {exc}", messages.ERROR)
-            return
+        requeued = delivery.digests_resend_failed(digest_ids=list(queryset.values_list("pk", flat=True)))
         skipped = queryset.count() - len(requeued)
         note = f" {skipped} selected were not failed and were left alone." if skipped else ""
         self.message_user(

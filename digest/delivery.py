@@ -1,4 +1,4 @@
-"""Render and send digests. The Digest row is the outbox.
+"""Send digests (rendered by digest.render). The Digest row is the outbox.
 
 Each digest is claimed with a conditional UPDATE before its message is handed to
 the mail server and marked sent only after the server accepted it, one message
@@ -16,30 +16,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
-from digest.emails import email_build
-from digest.models import Digest, DigestItem, Paper
-from digest.paper_links import paper_links, paper_thumbnail
-from digest.scoring import candidate_window
-from subscriptions import links
+from core.chunks import chunked
+from digest.models import Digest, DigestItem
+from digest.render import digest_message, message_id_for
 from subscriptions.models import Subscriber
 
 logger = logging.getLogger(__name__)
-
-SOURCE_LABELS = {
-    "hf_daily": "Hugging Face Daily Papers",
-    "hf_page": "Hugging Face Daily Papers",
-    "arxiv_api": "arXiv",
-    "arxiv_rss": "arXiv",
-    "file": "Sample corpus",
-}
-
-
-TRENDING_LABEL = "Trending today"
 
 
 class TemporaryFailure(Exception):
@@ -56,120 +43,6 @@ class SendResult:
     failed: list[int] = field(default_factory=list)
     retry: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
-
-
-def _authors(authors: list[str]) -> str:
-    if len(authors) > 3:
-        return ", ".join(authors[:3]) + " et al."
-    return ", ".join(authors)
-
-
-def digest_context(
-    digest: Digest,
-    *,
-    counts: dict | None = None,
-    unsaved_items: list[DigestItem] | None = None,
-    in_browser: bool = False,
-) -> dict:
-    """Everything the digest templates need; shared by the email, the browser view and previews.
-
-    `unsaved_items` stand in for `digest.items` when the digest is not saved (a preview).
-    `in_browser`: the page is the "view in browser" page, which must not link to itself.
-    """
-    subscriber = digest.subscriber
-    profile = getattr(subscriber, "profile", None)
-    items = []
-    for item in digest.items.all() if unsaved_items is None else unsaved_items:
-        paper = item.paper
-        items.append(
-            {
-                "rank": item.rank,
-                "paper": paper,
-                "score": item.score,
-                "why": item.why,
-                # Source data is untrusted: only web links (never javascript: or data:).
-                "link": paper.link if paper.link.lower().startswith(("https://", "http://")) else "",
-                "authors": _authors(paper.authors),
-                "source_label": SOURCE_LABELS.get(paper.source, paper.source),
-                "links": paper_links(paper),
-                "thumbnail": paper_thumbnail(paper),
-                "trending": item.trending,
-                "more_url": links.feedback_url(subscriber, paper.pk, 1),
-                "less_url": links.feedback_url(subscriber, paper.pk, -1),
-            }
-        )
-    sections: dict[str, list[dict]] = {}
-    for item in items:
-        if not item["trending"]:
-            sections.setdefault(item["why"] or "Also new", []).append(item)
-    # After the personal picks, under a heading of its own.
-    if trending := [item for item in items if item["trending"]]:
-        sections[TRENDING_LABEL] = trending
-    # Numbered in reading order, section by section (ranks interleave across sections).
-    for number, item in enumerate((item for group in sections.values() for item in group), start=1):
-        item["number"] = number
-    lines = (profile.interests if profile else "").splitlines()
-    interests = " · ".join(" ".join(line.split()).lstrip("-•* ") for line in lines if line.strip())
-    candidates = _candidate_count(digest, {} if counts is None else counts)
-    period = "this week" if subscriber.frequency == Subscriber.Frequency.WEEKLY else "today"
-    return {
-        "email": subscriber.email,
-        "edition_label": f"{digest.edition_date:%A} {digest.edition_date.day} {digest.edition_date:%B %Y}",
-        "items": items,
-        "personal_count": sum(1 for item in items if not item["trending"]),
-        "sections": [{"label": label, "items": group} for label, group in sections.items()],
-        "candidates": candidates,
-        "period": period,
-        # The "nothing new" note, for subscribers who asked for one (send_empty_note).
-        "empty_message": (
-            f"No new papers were announced {period}. We'll write again when there are."
-            if candidates == 0
-            else f"Nothing new matched your interests {period}. We'll write again when something does."
-        ),
-        "interests_summary": interests[:160] + ("…" if len(interests) > 160 else ""),
-        "view_url": links.digest_url(subscriber, digest.pk) if digest.pk and not in_browser else "",
-        "preferences_url": links.preferences_url(subscriber),
-        "archive_url": links.archive_url(subscriber),
-        "feed_url": links.feed_url(subscriber),
-        "unsubscribe_url": links.unsubscribe_url(subscriber),
-    }
-
-
-def _candidate_count(digest: Digest, cache: dict) -> int:
-    """Papers announced in the digest's window; one query per window, not per digest."""
-    window = candidate_window(digest.edition_date, digest.subscriber)
-    if window not in cache:
-        cache[window] = Paper.objects.filter(announced_on__gte=window[0], announced_on__lte=window[1]).count()
-    return cache[window]
-
-
-def message_id_for(digest: Digest) -> str:
-    """Stable per digest: a resend after a crash carries the same Message-ID, so clients can fold duplicates."""
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "localhost"
-    return f"<digest-{digest.pk}-{digest.edition_date:%Y%m%d}@{domain}>"
-
-
-def digest_message(
-    digest: Digest, *, counts: dict | None = None, unsaved_items: list[DigestItem] | None = None
-):
-    context = digest_context(digest, counts=counts, unsaved_items=unsaved_items)
-    unsubscribe = context["unsubscribe_url"]
-    list_unsubscribe = f"<{unsubscribe}>"
-    mailto = links.unsubscribe_mailto(digest.subscriber)
-    if mailto:
-        list_unsubscribe += f", <{mailto}>"
-    domain = settings.SITE_URL.split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
-    headers = {
-        "List-Unsubscribe": list_unsubscribe,
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"{settings.SITE_NAME} daily digest <digest.{domain}>",
-        "Auto-Submitted": "auto-generated",
-        "X-Auto-Response-Suppress": "OOF, AutoReply",
-    }
-    message_id = message_id_for(digest) if digest.pk else None
-    return email_build(
-        "digest", to=digest.subscriber.email, context=context, headers=headers, message_id=message_id
-    )
 
 
 def _claim(digest_id: int) -> bool:
@@ -323,6 +196,35 @@ def digests_send(*, digest_ids: list[int], connection=None) -> SendResult:
     return result
 
 
+def enqueue_sending(digest_ids: list[int]) -> None:
+    """Queue send tasks for these digests once the rows that name them are committed."""
+    from digest import tasks
+
+    for chunk in chunked(digest_ids, settings.DIGEST_SEND_CHUNK_SIZE):
+        transaction.on_commit(lambda chunk=chunk: tasks.send_digest_chunk.delay(chunk))
+
+
+def digests_resend_failed(*, digest_ids: list[int]) -> list[int]:
+    """Put failed digests back in the outbox and queue them; return the ids requeued.
+
+    Only FAILED rows move (a conditional UPDATE), so a digest sent or being sent
+    meanwhile is never sent twice. Attempts restart at zero: an operator's resend
+    gets the full retry budget, or one more temporary error would fail it at once.
+    """
+    with transaction.atomic():
+        failed = list(
+            Digest.objects.select_for_update()
+            .filter(pk__in=digest_ids, status=Digest.Status.FAILED)
+            .values_list("pk", flat=True)
+        )
+        Digest.objects.filter(pk__in=failed, status=Digest.Status.FAILED).update(
+            status=Digest.Status.PENDING, last_error="", attempts=0, claimed_at=None, retry_after=None
+        )
+        # enqueue_sending queues on commit, so workers only ever see the PENDING rows.
+        enqueue_sending(failed)
+    return failed
+
+
 def digest_ids_to_send(*, edition_date=None) -> list[int]:
     """Pending digests not waiting out a retry delay, and ones whose sender vanished mid-send."""
     now = timezone.now()
@@ -335,29 +237,3 @@ def digest_ids_to_send(*, edition_date=None) -> list[int]:
     if edition_date is not None:
         query = query.filter(edition_date=edition_date)
     return list(query.order_by("pk").values_list("pk", flat=True))
-
-
-def digest_preview_message(*, subscriber: Subscriber, edition_date):
-    """The subscriber's digest for the date as the email it is (or would be); nothing is sent or saved.
-
-    A digest already built for the date is rendered as built; otherwise the
-    papers are picked now, the way the daily run would pick them.
-    """
-    from digest.scoring import digest_picks_preview
-
-    digest = (
-        Digest.objects.filter(subscriber=subscriber, edition_date=edition_date)
-        .select_related("subscriber__profile")
-        .prefetch_related(
-            Prefetch("items", queryset=DigestItem.objects.select_related("paper").order_by("rank"))
-        )
-        .first()
-    )
-    if digest is not None:
-        return digest_message(digest)
-    picks = digest_picks_preview(subscriber, edition_date)
-    items = [
-        DigestItem(paper=paper, rank=rank, score=score, why=why[:300])
-        for rank, (paper, score, why) in enumerate(picks, start=1)
-    ]
-    return digest_message(Digest(subscriber=subscriber, edition_date=edition_date), unsaved_items=items)

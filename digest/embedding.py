@@ -5,9 +5,11 @@ import logging
 
 import numpy as np
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from digest.models import Paper, PaperEmbedding
+from digest.ranking import paper_text
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +57,6 @@ def embed_texts(texts: list[str], *, name: str | None = None) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32)
 
 
-def paper_text(title: str, abstract: str) -> str:
-    return f"{title}. {abstract}" if abstract else title
-
-
 def papers_embed(*, paper_ids: list[int] | None = None, progress=None) -> int:
     """Embed papers that have no vector for the current model; return how many. Safe to re-run."""
     name = model_name()
@@ -85,6 +83,24 @@ def papers_embed(*, paper_ids: list[int] | None = None, progress=None) -> int:
         done += len(page)
         if progress:
             progress(len(page))
+
+
+def papers_reembed(*, paper_ids: list[int]) -> int:
+    """Replace these papers' vectors for the current model; return how many were embedded."""
+    # One transaction: if the model fails to load or encode, the old vectors stay.
+    with transaction.atomic():
+        PaperEmbedding.objects.filter(paper_id__in=paper_ids, model_name=model_name()).delete()
+        return papers_embed(paper_ids=paper_ids)
+
+
+def paper_vectors(paper_ids: list[int]) -> dict[int, np.ndarray]:
+    """Vectors of these papers for the current model, embedding the ones that have none yet."""
+    vectors = vectors_for_papers(paper_ids)
+    missing = [pid for pid in paper_ids if pid not in vectors]
+    if missing:
+        papers_embed(paper_ids=missing)
+        vectors.update(vectors_for_papers(missing))
+    return vectors
 
 
 def vectors_for_papers(paper_ids: list[int]) -> dict[int, np.ndarray]:

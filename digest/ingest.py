@@ -301,6 +301,16 @@ def ingest_source(
     return run
 
 
+def ingest_rerun(run: IngestRun) -> IngestRun:
+    """Run the same source again with the day and file of an earlier run (the admin's action)."""
+    day = run.params.get("day")
+    return ingest_source(
+        run.source,
+        day=date.fromisoformat(day) if isinstance(day, str) else None,
+        path=run.params.get("path"),
+    )
+
+
 def ingest_daily(day: date) -> list[IngestRun]:
     """Ingest each configured daily source (settings.SOURCES_DAILY) for `day`; one failing does not stop the rest."""
     return [ingest_source(source, day=day) for source in settings.SOURCES_DAILY]

@@ -13,16 +13,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.chunks import chunked
+from digest.candidates import candidate_window
 from digest.embedding import papers_embed
 from digest.models import DailyRun, Paper
-from digest.scoring import candidate_window
 from subscriptions.models import Subscriber
 
 logger = logging.getLogger(__name__)
-
-
-def chunked(ids: list[int], size: int) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def daily_run_start(

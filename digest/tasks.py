@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from digest import delivery, pipeline, scoring
+from digest import build, delivery, pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -17,22 +17,10 @@ MAX_SEND_RETRIES = 5
 DB_RETRY_SECONDS = 5
 
 
-@shared_task
-def embed_new_papers() -> int:
-    from digest.embedding import papers_embed
-
-    return papers_embed()
-
-
-@shared_task
-def run_daily(edition_date: str) -> int:
-    return pipeline.daily_run_start(edition_date=date.fromisoformat(edition_date)).pk
-
-
 @shared_task(bind=True, max_retries=3)
 def build_digest_chunk(self, run_id: int, subscriber_ids: list[int], edition_date: str) -> None:
     try:
-        pending, skipped = scoring.digests_build(
+        pending, skipped = build.digests_build(
             subscriber_ids=subscriber_ids, edition_date=date.fromisoformat(edition_date)
         )
     except Exception as exc:
@@ -41,13 +29,7 @@ def build_digest_chunk(self, run_id: int, subscriber_ids: list[int], edition_dat
             raise
         raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
     pipeline.daily_run_chunk_done(run_id, built=len(pending), skipped=skipped)
-    enqueue_sending(pending)
-
-
-def enqueue_sending(digest_ids: list[int]) -> None:
-    """Queue send tasks for these digests once the rows that name them are committed."""
-    for chunk in pipeline.chunked(digest_ids, settings.DIGEST_SEND_CHUNK_SIZE):
-        transaction.on_commit(lambda chunk=chunk: send_digest_chunk.delay(chunk))
+    delivery.enqueue_sending(pending)
 
 
 @shared_task(bind=True, max_retries=MAX_SEND_RETRIES)
@@ -78,7 +60,7 @@ def send_pending() -> int:
     """Sweep: re-enqueue pending digests and ones abandoned mid-send by a dead worker."""
     ids = delivery.digest_ids_to_send()
     with transaction.atomic():
-        enqueue_sending(ids)
+        delivery.enqueue_sending(ids)
     return len(ids)
 
 

@@ -3,9 +3,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from digest.delivery import digest_context
-from digest.emails import render_html
+from core.emails import render_html
 from digest.models import Digest, DigestItem
+from digest.render import digest_context
 from subscriptions.tokens import BadToken, read_token
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from digest.data import SAMPLE_CORPUS  # noqa: E402
 from digest.sources.hf_page import parse_page_text  # noqa: E402
 from digest.sources.records import title_key  # noqa: E402
 
-OUT = Path(__file__).resolve().parent.parent / "digest" / "data" / "sample_papers.jsonl"
+OUT = SAMPLE_CORPUS
 
 
 def build(paths: list[str]) -> list[dict]:

@@ -256,7 +256,7 @@ def feedback_undo(*, subscriber: Subscriber, paper_id: int) -> None:
 
 def confirmation_send(*, change: PendingChange) -> bool:
     """Send the confirm link of `change`, unless this address already got its share this hour."""
-    from digest.emails import email_build
+    from core.emails import email_build
     from subscriptions import links
 
     subscriber = change.subscriber
@@ -325,7 +325,7 @@ def subscriber_email_change_confirm(*, subscriber: Subscriber, change: PendingCh
 
 
 def _email_change_send(*, change: PendingChange) -> bool:
-    from digest.emails import email_build
+    from core.emails import email_build
     from subscriptions import links
 
     subscriber = change.subscriber

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from digest.build import picks_for_interests
 from digest.models import Paper
 from subscriptions import links, selectors, services
 from subscriptions.forms import ChangeEmailForm, DeleteForm, PreferencesForm, PreviewForm, SignupForm
@@ -86,18 +87,16 @@ def preview(request: HttpRequest) -> JsonResponse:
     form = PreviewForm(request.GET)
     if not form.is_valid():
         return JsonResponse({"error": "invalid input", "fields": list(form.errors)}, status=400)
-    try:
-        # Lives in the ranking code, which may not be deployed beside this app.
-        from digest.preview import digest_preview
-    except ImportError:
-        return JsonResponse({"error": "preview unavailable"}, status=503)
-    papers = digest_preview(
+    picks = picks_for_interests(
         interests=form.cleaned_data["interests"],
         exclusions=form.cleaned_data["exclusions"],
         size=PREVIEW_SIZE,
     )
-    keys = ("paper_id", "title", "url", "score", "why")
-    return JsonResponse({"papers": [{key: paper.get(key) for key in keys} for paper in papers]})
+    papers = [
+        {"paper_id": paper.pk, "title": paper.title, "url": paper.link, "score": round(score, 3), "why": why}
+        for paper, score, why in picks
+    ]
+    return JsonResponse({"papers": papers})
 
 
 @require_http_methods(["GET", "POST"])

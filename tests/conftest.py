@@ -8,8 +8,8 @@ import time_machine
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
-from tests.smtp import SMTPServer
-from tests.workers import forget_routes
+from tests.support.smtp import SMTPServer
+from tests.support.workers import forget_routes
 
 # Playwright's sync API runs an event loop in the test thread; the live server's
 # ORM calls are still synchronous and safe there.

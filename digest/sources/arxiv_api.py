@@ -15,10 +15,12 @@ from digest.sources.records import (
     RecordError,
     clean_abstract,
     clean_text,
+    collapse_whitespace,
     https,
     is_arxiv_category,
     iso_day,
     parse_arxiv_id,
+    strip_unsafe,
 )
 from digest.sources.safe_xml import parse_xml, text_of
 
@@ -53,7 +55,9 @@ def parse_arxiv_api_page(data: bytes | str) -> ArxivApiPage:
     if api_errors:
         # arXiv answers a bad query with HTTP 200 and an "Error" entry: the
         # request failed as a whole, it did not find zero papers.
-        message = clean_text(text_of(api_errors[0].find(f"{ATOM}summary"))) or "unspecified error"
+        # Not clean_text: an error message is reported as sent, and must not fail on its own.
+        message = collapse_whitespace(strip_unsafe(text_of(api_errors[0].find(f"{ATOM}summary"))))
+        message = message or "unspecified error"
         raise FetchError(f"arXiv API error: {message}")
     records, errors = [], []
     for position, entry in enumerate(entries, start=1):

@@ -12,9 +12,11 @@ from digest.sources.records import (
     RecordError,
     clean_abstract,
     clean_text,
+    collapse_whitespace,
     is_arxiv_category,
     iso_day,
     parse_arxiv_id,
+    strip_unsafe,
 )
 from digest.sources.safe_xml import parse_xml, text_of
 
@@ -31,7 +33,8 @@ def parse_arxiv_oai(data: bytes | str) -> tuple[list[PaperRecord], list[str]]:
     for error in root.findall(f"{OAI}error"):
         # "No records for this day" is an answer; any other error is a failed request.
         if error.get("code") != "noRecordsMatch":
-            raise FetchError(f"arXiv OAI-PMH error {error.get('code')}: {clean_text(text_of(error))}")
+            message = collapse_whitespace(strip_unsafe(text_of(error)))
+            raise FetchError(f"arXiv OAI-PMH error {error.get('code')}: {message}")
     records, errors = [], []
     for position, record in enumerate(root.iter(f"{OAI}record"), start=1):
         try:
@@ -54,6 +57,9 @@ def _record(record: Element) -> PaperRecord:
     ]
     created = iso_day(text_of(meta.find(f"{ARXIV}created")))
     extra = {}
+    # The day of the latest version; absent until a paper is replaced.
+    if updated := text_of(meta.find(f"{ARXIV}updated")).strip():
+        extra["updated_on"] = iso_day(updated).isoformat()
     for key, tag in (
         ("comment", "comments"),
         ("journal_ref", "journal-ref"),

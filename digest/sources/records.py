@@ -4,11 +4,19 @@ Adapters parse; `digest.ingest.records_upsert` stores. Keeping adapters free of
 the ORM lets the parsers be tested (and fuzzed) without a database.
 """
 
+import functools
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
+
+import ftfy
+from pylatexenc import latexwalker
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+from pylatexenc.macrospec import MacroSpec
 
 _WS = re.compile(r"\s+")
 # NUL and other C0/C1 controls break PostgreSQL text and email rendering; lone
@@ -126,201 +134,291 @@ def strip_unsafe(text: str) -> str:
     return _UNSAFE.sub("", text or "")
 
 
+# --- Mojibake ----------------------------------------------------------------
+# A body decoded with the wrong codec ("WeiÃ\x9fl" for "Weißl") is repaired by ftfy,
+# which only changes text that is very likely mis-decoded. Only the encoding fixes
+# are on: entities stay as the format's own decoder left them (an abstract's
+# literal "&lt;"), and curly quotes, ligatures and full-width forms stay as written.
+_FTFY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    remove_terminal_escapes=False,
+    fix_c1_controls=False,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    remove_control_chars=False,
+    normalization=None,
+    explain=False,
+)
+# C1 controls never occur in real text: left over after the repair, they are the
+# remains of a mis-decoding that could not be undone.
+_C1 = re.compile(r"[\x80-\x9f]")
+_C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def repair_encoding(text: str) -> str:
+    """Undo mojibake; raise RecordError for damage that cannot be undone (never strip it)."""
+    if text.isascii():
+        return text
+    repaired = ftfy.fix_text(text, _FTFY)
+    if match := _C1.search(repaired):
+        start = max(0, match.start() - 20)
+        raise RecordError(f"broken text encoding near {repaired[start : match.end() + 20]!r}")
+    return repaired
+
+
 # --- LaTeX -------------------------------------------------------------------
-# arXiv titles and abstracts are written in LaTeX: "$\ln\ln T$", "\textbf{adaptability}",
-# "{\deg}C", "``deep''", "{\it determinism}". Digests and pages show plain text, so the
-# common markup becomes the characters it stands for. Anything not recognised is
-# left as written (a reader can still make sense of "\mathfrak{g}"), never dropped.
-_LATEX_SYMBOLS = {
-    "alpha": "α",
-    "beta": "β",
-    "gamma": "γ",
-    "delta": "δ",
-    "epsilon": "ε",
-    "varepsilon": "ε",
-    "zeta": "ζ",
-    "eta": "η",
-    "theta": "θ",
-    "vartheta": "ϑ",
-    "iota": "ι",
-    "kappa": "κ",
-    "lambda": "λ",
-    "mu": "μ",
-    "nu": "ν",
-    "xi": "ξ",
-    "pi": "π",
-    "rho": "ρ",
-    "sigma": "σ",
-    "tau": "τ",
-    "upsilon": "υ",
-    "phi": "φ",
-    "varphi": "φ",
-    "chi": "χ",
-    "psi": "ψ",
-    "omega": "ω",
-    "Gamma": "Γ",
-    "Delta": "Δ",
-    "Theta": "Θ",
-    "Lambda": "Λ",
-    "Xi": "Ξ",
-    "Pi": "Π",
-    "Sigma": "Σ",
-    "Phi": "Φ",
-    "Psi": "Ψ",
-    "Omega": "Ω",
-    "deg": "°",
-    "times": "×",
-    "cdot": "·",
-    "pm": "±",
-    "mp": "∓",
-    "leq": "≤",
-    "le": "≤",
-    "geq": "≥",
-    "ge": "≥",
-    "neq": "≠",
-    "ne": "≠",
-    "approx": "≈",
-    "sim": "∼",
-    "simeq": "≃",
-    "equiv": "≡",
-    "propto": "∝",
-    "infty": "∞",
-    "to": "→",
-    "rightarrow": "→",
-    "leftarrow": "←",
-    "Rightarrow": "⇒",
-    "leftrightarrow": "↔",
-    "mapsto": "↦",
-    "ell": "ℓ",
-    "partial": "∂",
-    "nabla": "∇",
-    "sum": "∑",
-    "prod": "∏",
-    "int": "∫",
-    "in": "∈",
-    "notin": "∉",
-    "subset": "⊂",
-    "subseteq": "⊆",
-    "cup": "∪",
-    "cap": "∩",
-    "forall": "∀",
-    "exists": "∃",
-    "emptyset": "∅",
-    "ldots": "…",
-    "dots": "…",
-    "cdots": "⋯",
-    "circ": "∘",
-    "langle": "⟨",
-    "rangle": "⟩",
-    "|": "‖",
-    "log": "log",
-    "ln": "ln",
-    "exp": "exp",
-    "max": "max",
-    "min": "min",
-    "arg": "arg",
-    "sin": "sin",
-    "cos": "cos",
-    "lim": "lim",
-    "det": "det",
-    "Pr": "Pr",
-    "eg": "e.g.",
-    "ie": "i.e.",
-    "etal": "et al.",
-    "LaTeX": "LaTeX",
-    "TeX": "TeX",
-    "%": "%",
-    "&": "&",
-    "_": "_",
-    "#": "#",
-    "{": "{",
-    "}": "}",
-    ",": " ",
-    ";": " ",
-    ":": " ",
-    "!": "",
-    " ": " ",
-    "quad": " ",
-    "qquad": " ",
-}
-_LATEX_ACCENTS = {
-    "'": "\u0301",
-    "`": "\u0300",
-    "^": "\u0302",
-    '"': "\u0308",
-    "~": "\u0303",
-    "=": "\u0304",
-    "c": "\u0327",
-    "H": "\u030b",
-    "u": "\u0306",
-    "v": "\u030c",
-    "k": "\u0328",
-}
+# arXiv titles and abstracts are written in LaTeX: "$\ln\ln T$", "$\Lambda$CDM",
+# "t\bar{t}", "Frol\'{i}k", "{\deg}C", "``deep''". Digests and pages show plain
+# text, so pylatexenc's converter turns the markup into the characters it stands for.
+# Before it runs, what plain text means literally but LaTeX would swallow is
+# protected: "%" (a comment), "&" and "#", "$5 and $10", "~100", URLs, and a
+# stand-alone "{word}". Math is kept inline; a display environment is rendered
+# inline too, so no macro name is left over.
+_LATEX_SIGNAL = re.compile(r"[\\${}~]|``")
+_URL = re.compile(r"https?://[^\s{}\\$<>\"]+")
+_PLACEHOLDER = "\ue000{}\ue001"
+_PLACEHOLDER_RE = re.compile("\ue000(\\d+)\ue001")
+_LITERAL_SPECIALS = re.compile(r"(?<!\\)([%&#])")
+# "``slow\"": a TeX opening quote closed the typewriter way; pylatexenc would leave the '"'.
+_MIXED_QUOTES = re.compile(r"``([^`'\"\n]+?)\"")
+# "\left." and "\right." are invisible delimiters; pylatexenc would print the dot. The
+# brace of "\left\{ ... \right." (a system of cases) would be left open: it goes too.
+_INVISIBLE_DELIMITER = re.compile(r"\\(?:left|right)\s*\.")
+_OPEN_CASES = re.compile(r"\\left\s*\\\{((?:(?!\\left|\\right).)*?)\\right\s*\.", re.DOTALL)
+# Math hugs its closing delimiter ("$x^2$", "$ √s = 13$"); "$5 and $10" is money.
+_MATH = re.compile(r"(?<!\\)\$\$(?:\\.|[^$\\])+?(?<!\\)\$\$|(?<![\\$])\$(?!\$)(?:\\.|[^$\\])+?(?<![\s\\])\$")
+_LITERAL_DOLLAR = re.compile(r"(?<!\\)\$")
+# A tilde after a word is a tie ("Fig.~1"); one that starts a word is "about" ("~100").
+_LITERAL_TILDE = re.compile(r"(?:(?<=^)|(?<=[\s(]))~")
+# A brace group standing alone as a word, without a macro in it, is plain text
+# ("labels {positive, negative}"); one touching a word or a macro groups ("Nebul{ae}").
+_LITERAL_BRACES = re.compile(r"(?:(?<=^)|(?<=[\s(]))\{([^{}\\]*)\}(?=[\s,.;:)]|$)")
 # Operator names run into what follows once the backslash is gone ("\ln\ln T").
-_LATEX_OPERATORS = {"log", "ln", "exp", "max", "min", "arg", "sin", "cos", "lim", "det", "Pr"}
-_LATEX_TEXT_COMMAND = re.compile(
-    r"\\(?:textbf|textit|textsl|emph|texttt|textsf|textrm|textsc|textnormal|underline|text|mbox|url|"
-    r"mathrm|mathbf|mathit|mathsf|mathtt|mathcal|mathbb|mathnormal|boldsymbol|operatorname)\s*\{([^{}]*)\}"
+_OPERATORS = (
+    "log",
+    "ln",
+    "lg",
+    "exp",
+    "max",
+    "min",
+    "arg",
+    "sin",
+    "cos",
+    "tan",
+    "lim",
+    "det",
+    "Pr",
+    "sup",
+    "inf",
 )
-_LATEX_FONT_SWITCH = re.compile(r"\{\\(?:em|bf|it|sl|sc|tt|rm|sf)\s+([^{}]*)\}")
-_LATEX_SQRT = re.compile(r"\\sqrt\s*\{([^{}]*)\}")
-_LATEX_ACCENT = re.compile(r"\\([\'`^\"~=]|[cHuvk](?=[\s{]))\s*\{?([A-Za-z])\}?")
-_LATEX_SYMBOL = re.compile(
-    r"\\("
-    + "|".join(re.escape(name) for name in sorted(_LATEX_SYMBOLS, key=len, reverse=True) if name.isalpha())
-    + r")(?![A-Za-z])|\\([^A-Za-z\s])"
-)
-_LATEX_DOLLAR = "\x00dollar\x00"  # an escaped "\$" while math delimiters are removed
-# Math hugs its delimiters ("$x^2$"); "$5 and $10" is money, not math.
-_LATEX_MATH = re.compile(r"\$\$?(?!\s)([^$]+?)(?<!\s)\$?\$")
-_LATEX_PAREN_MATH = re.compile(r"\\\(\s*(.+?)\s*\\\)|\\\[\s*(.+?)\s*\\\]", re.DOTALL)
-_LATEX_GROUP = re.compile(r"(?<![A-Za-z])\{([^{}\s\\]{1,4})\}")  # "{Λ}", "^{2}": braces that only group
-_LATEX_QUOTES = re.compile(r"``(.+?)(?:''|\")", re.DOTALL)
-_LATEX_UNKNOWN = re.compile(r"\\([A-Za-z]+)(?![A-Za-z{])")
 
 
-def _latex_symbol(match: re.Match) -> str:
-    name = match.group(1) or match.group(2)
-    if name not in _LATEX_SYMBOLS:  # "\\" or "\@": not ours to read
-        return match.group(0)
-    following = match.string[match.end() : match.end() + 1]
-    if name in _LATEX_OPERATORS and (following.isalnum() or following == "\\"):
-        return _LATEX_SYMBOLS[name] + " "
-    return _LATEX_SYMBOLS[name]
+def _following_char(node: Any) -> str:
+    source, end = node.parsing_state.s, node.pos + node.len
+    return source[end : end + 1]
+
+
+def _operator(name: str) -> Callable[..., str]:
+    def render(node: Any, l2tobj: Any) -> str:
+        following = _following_char(node)
+        return name + " " if following.isalnum() or following == "\\" else name
+
+    return render
+
+
+def _unknown_macro(node: Any, l2tobj: Any) -> str:
+    # An author's own macro ("\overfeat network"): its name reads better than nothing.
+    following = _following_char(node)
+    return node.macroname + " " if following.isalnum() or following == "{" else node.macroname
+
+
+def _argument(node: Any, l2tobj: Any, index: int) -> str:
+    arguments = node.nodeargd.argnlist if node.nodeargd else []
+    if index >= len(arguments) or arguments[index] is None:
+        return ""
+    return l2tobj.nodelist_to_text([arguments[index]])
+
+
+def _sqrt(node: Any, l2tobj: Any) -> str:
+    radicand = _argument(node, l2tobj, 1).strip()
+    return "√" + (radicand if len(radicand) == 1 else f"({radicand})")
+
+
+def _combining(mark: str) -> Callable[..., str]:
+    def render(node: Any, l2tobj: Any) -> str:
+        base = _argument(node, l2tobj, 0).strip()
+        return base + mark if len(base) == 1 else base
+
+    return render
+
+
+# Switches and sizes that only change the look: they print nothing.
+_INVISIBLE_MACROS = (
+    "left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr it bf em rm sf tt sc sl up md "
+    "displaystyle textstyle scriptstyle scriptscriptstyle limits nolimits noindent nonumber centering hfill "
+    "tiny scriptsize footnotesize small normalsize large Large LARGE huge Huge label"
+).split()
+# Letters written as macros end at a space ("Gro\ss e" is "Große"): the space is not kept.
+_LETTER_MACROS = {"ss", "o", "O", "i", "j", "l", "L", "ae", "AE", "oe", "OE", "aa", "AA"}
+
+
+def _frac(node: Any, l2tobj: Any) -> str:
+    parts = [_argument(node, l2tobj, index).strip() for index in (0, 1)]
+    return "/".join(p if len(p) <= 1 or p.isalnum() else f"({p})" for p in parts)
+
+
+class _LatexToText(LatexNodes2Text):
+    def macro_node_to_text(self, node: Any) -> str:
+        text = super().macro_node_to_text(node)
+        # LaTeX ends a macro name at a space and drops it; in an abstract that space
+        # separates words ("\to \infty", "\eg BERT") and must stay.
+        takes_arguments = bool(node.nodeargd and node.nodeargd.argnlist)
+        if (
+            text
+            and node.macro_post_space
+            and not takes_arguments
+            and node.macroname not in _LETTER_MACROS
+            and not text.endswith(" ")
+        ):
+            return text + " "
+        return text
+
+
+@functools.cache
+def _latex_parsing() -> tuple[Any, _LatexToText]:
+    """The parser's context (which macros take arguments) and the converter."""
+    parsing = latexwalker.get_default_latex_context_db()
+    parsing.add_context_category(
+        "paper-digest",
+        macros=[
+            *(MacroSpec(name, "{") for name in ("url", "mbox", "operatorname", "boldsymbol", "bm", "pmb")),
+            *(MacroSpec(name, "{{") for name in ("href", "dfrac", "tfrac")),
+        ],
+        prepend=True,
+    )
+    context = get_default_latex_context_db()
+    macros = [
+        *(MacroTextSpec(name, simplify_repl=_operator(name)) for name in _OPERATORS),
+        *(MacroTextSpec(name, discard=True) for name in _INVISIBLE_MACROS),
+        MacroTextSpec("deg", "°"),  # arXiv's convention: "20{\deg}C"
+        MacroTextSpec("ast", "*"),
+        MacroTextSpec("eg", "e.g."),
+        MacroTextSpec("ie", "i.e."),
+        MacroTextSpec("etal", "et al."),
+        MacroTextSpec("cite", ""),
+        MacroTextSpec("url", simplify_repl=lambda n, l2tobj: _argument(n, l2tobj, 0)),
+        MacroTextSpec("href", simplify_repl=lambda n, l2tobj: _argument(n, l2tobj, 1)),
+        *(
+            MacroTextSpec(name, simplify_repl=lambda n, l2tobj: _argument(n, l2tobj, 0))
+            for name in ("mbox", "operatorname", "boldsymbol", "bm", "pmb")
+        ),
+        *(MacroTextSpec(name, simplify_repl=_frac) for name in ("frac", "dfrac", "tfrac")),
+        MacroTextSpec("sqrt", simplify_repl=_sqrt),
+        MacroTextSpec("bar", simplify_repl=_combining("\u0304")),
+    ]
+    context.add_context_category("paper-digest", macros=macros, prepend=True)
+    context.set_unknown_macro_spec(MacroTextSpec("", simplify_repl=_unknown_macro))
+    return parsing, _LatexToText(latex_context=context, math_mode="text")
+
+
+def _latex_to_text(source: str) -> str:
+    parsing, converter = _latex_parsing()
+    nodes, _, _ = latexwalker.LatexWalker(
+        source, latex_context=parsing, tolerant_parsing=True
+    ).get_latex_nodes()
+    return converter.nodelist_to_text(nodes)
+
+
+def _protect_outside_math(text: str) -> str:
+    text = _LITERAL_DOLLAR.sub(r"\\$", text)
+    text = _LITERAL_TILDE.sub(r"\\textasciitilde{}", text)
+    return _LITERAL_BRACES.sub(lambda m: r"\{" + m.group(1) + r"\}", text)
+
+
+_SCRIPT_OPEN, _SCRIPT_CLOSE = "\ue002", "\ue003"
+_SCRIPT = re.compile(f"([\\^_]){_SCRIPT_OPEN}([^{_SCRIPT_OPEN}{_SCRIPT_CLOSE}]*){_SCRIPT_CLOSE}")
+
+
+def _mark_scripts(source: str) -> str:
+    """Mark where each "^{...}" / "_{...}" group ends, so its extent survives the conversion."""
+    chars, depth_of_script, depth = list(source), [], 0
+    for index, char in enumerate(source):
+        if char == "{" and (index == 0 or source[index - 1] != "\\"):
+            depth += 1
+            if index and source[index - 1] in "^_":
+                chars[index] = "{" + _SCRIPT_OPEN
+                depth_of_script.append(depth)
+        elif char == "}" and (index == 0 or source[index - 1] != "\\"):
+            if depth_of_script and depth_of_script[-1] == depth:
+                chars[index] = _SCRIPT_CLOSE + "}"
+                depth_of_script.pop()
+            depth = max(0, depth - 1)
+    return "".join(chars)
+
+
+def _script(match: re.Match) -> str:
+    # "n^{1+o(1)}" must not read as "n^1+o(1)": a longer script keeps its extent.
+    operator, content = match.group(1), match.group(2).strip()
+    if len(content) <= 1 or content.isalnum() or (content.startswith("(") and content.endswith(")")):
+        return operator + content
+    return f"{operator}({content})"
+
+
+def _unmark_scripts(text: str) -> str:
+    while True:
+        text, count = _SCRIPT.subn(_script, text)
+        if not count:
+            return text.replace(_SCRIPT_OPEN, "").replace(_SCRIPT_CLOSE, "")
 
 
 def readable_latex(text: str) -> str:
-    """Common LaTeX markup to the plain characters it stands for; idempotent on plain text."""
-    if "\\" not in text and "$" not in text and "``" not in text:
+    """LaTeX markup to the plain characters it stands for; plain text comes back as it was."""
+    if not _LATEX_SIGNAL.search(text):
         return text
-    text = text.replace("\\$", _LATEX_DOLLAR)
-    text = _LATEX_MATH.sub(lambda m: m.group(1), text)
-    text = _LATEX_PAREN_MATH.sub(lambda m: m.group(1) or m.group(2), text)
-    for _ in range(3):  # nested markup, innermost first: \textbf{\emph{x}}
-        text = _LATEX_TEXT_COMMAND.sub(lambda m: m.group(1), text)
-        text = _LATEX_FONT_SWITCH.sub(lambda m: m.group(1), text)
-    text = _LATEX_SQRT.sub(lambda m: "√" + (m.group(1) if len(m.group(1)) == 1 else f"({m.group(1)})"), text)
-    text = _LATEX_ACCENT.sub(lambda m: m.group(2) + _LATEX_ACCENTS[m.group(1).strip()], text)
-    text = _LATEX_SYMBOL.sub(_latex_symbol, text)
-    text = _LATEX_GROUP.sub(lambda m: m.group(1), text)
-    text = _LATEX_QUOTES.sub(lambda m: f"“{m.group(1)}”", text)
-    # A macro of the author's own ("\overfeat network"): its name reads better than its backslash.
-    text = _LATEX_UNKNOWN.sub(lambda m: m.group(1), text)
-    return unicodedata.normalize("NFC", text.replace(_LATEX_DOLLAR, "$"))
+    urls: list[str] = []
+
+    def hold_url(match: re.Match) -> str:
+        urls.append(match.group(0))
+        return _PLACEHOLDER.format(len(urls) - 1)
+
+    source = _URL.sub(hold_url, text)
+    source = _LITERAL_SPECIALS.sub(r"\\\1", _MIXED_QUOTES.sub(r"``\1''", source))
+    source = _INVISIBLE_DELIMITER.sub("", _OPEN_CASES.sub(r"\1", source))
+    parts, position = [], 0
+    for match in _MATH.finditer(source):
+        parts.append(_protect_outside_math(source[position : match.start()]))
+        parts.append(match.group(0))
+        position = match.end()
+    parts.append(_protect_outside_math(source[position:]))
+    try:
+        converted = _latex_to_text(_mark_scripts("".join(parts)))
+    except Exception:  # noqa: BLE001 - a third-party parser on untrusted text
+        # Whatever trips the converter (deep nesting, a macro missing its
+        # arguments), the text stays as written rather than being lost.
+        return text
+    converted = _PLACEHOLDER_RE.sub(lambda m: urls[int(m.group(1))], _unmark_scripts(converted))
+    return unicodedata.normalize("NFC", converted)
+
+
+def _normalise(text: str) -> str:
+    # C0 controls go before the repair, so that what it repairs is what is kept
+    # (and a second cleaning finds nothing more to repair); C1 controls are its input.
+    return unicodedata.normalize("NFC", strip_unsafe(repair_encoding(_C0.sub("", text or ""))))
 
 
 # Entities are decoded exactly once, by the format's own decoder (the XML parser,
 # json.loads): unescaping again here would turn an abstract's literal "&lt;" into "<".
 def clean_text(text: str) -> str:
-    """Normalise Unicode, drop control characters, make LaTeX readable, collapse whitespace."""
-    return collapse_whitespace(readable_latex(unicodedata.normalize("NFC", strip_unsafe(text))))
+    """Repair mojibake, normalise Unicode, drop control characters, make LaTeX readable, collapse whitespace."""
+    return collapse_whitespace(readable_latex(_normalise(text)))
 
 
 def clean_abstract(text: str) -> str:
     """Like clean_text, but keep paragraph breaks as a blank line."""
-    text = readable_latex(unicodedata.normalize("NFC", strip_unsafe(text))).strip()
-    paragraphs = _PARAGRAPH_BREAK.split(text)
-    return "\n\n".join(p for p in (collapse_whitespace(p) for p in paragraphs) if p)
+    paragraphs = _PARAGRAPH_BREAK.split(_normalise(text).strip())
+    return "\n\n".join(p for p in (collapse_whitespace(readable_latex(p)) for p in paragraphs) if p)
 
 
 def title_key(title: str) -> str:

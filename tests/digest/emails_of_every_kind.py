@@ -8,9 +8,9 @@ from datetime import date
 from django.core import mail
 from django.test import TestCase
 
-from digest.delivery import digest_message
+from digest.build import trending_why
 from digest.models import Digest
-from digest.scoring import trending_why
+from digest.render import digest_message
 from subscriptions import services
 from subscriptions.models import Subscriber
 from tests.factories import DigestFactory, DigestItemFactory, PaperFactory, SubscriberFactory

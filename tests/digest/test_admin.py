@@ -5,7 +5,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from digest import embedding, tasks
-from digest.models import Digest, IngestRun, PaperEmbedding
+from digest.models import Digest, PaperEmbedding
 from subscriptions.models import PendingChange, Subscriber
 from tests.factories import (
     DailyRunFactory,
@@ -154,21 +154,9 @@ def test_it_re_runs_an_ingest_with_the_runs_day_and_file(admin_client, monkeypat
         calls.append((source, day, path))
         return IngestRunFactory(source=source, created=4, updated=1)
 
-    monkeypatch.setattr("digest.operations.optional_function", lambda module, name: ingest_source)
+    monkeypatch.setattr("digest.ingest.ingest_source", ingest_source)
 
     response = act(admin_client, "digest_ingestrun", "rerun", [run.pk])
 
     assert calls == [("file", date(2026, 2, 3), "/data/papers.jsonl")]
     assert "file: succeeded, 4 created, 1 updated, 0 failed." in messages_of(response)
-
-
-def test_it_explains_when_ingest_source_is_not_deployed(admin_client, monkeypatch):
-    run = IngestRunFactory()
-    monkeypatch.setattr("digest.ingest.ingest_source", None, raising=False)
-
-    response = act(admin_client, "digest_ingestrun", "rerun", [run.pk])
-
-    assert messages_of(response) == [
-        "Cannot re-run ingests: digest.ingest.ingest_source is not available in this deployment."
-    ]
-    assert IngestRun.objects.count() == 1

@@ -8,7 +8,7 @@ from digest.delivery import digest_ids_to_send, digests_send
 from digest.models import Digest
 from subscriptions.models import Subscriber
 from tests.factories import DigestFactory, DigestItemFactory, PaperFactory, TopicProfileFactory
-from tests.smtp import parts
+from tests.support.smtp import parts
 
 pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 

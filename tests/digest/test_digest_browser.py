@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from digest.build import digests_build
 from digest.delivery import digests_send
 from digest.ingest import records_upsert
 from digest.models import Digest
-from digest.scoring import digests_build
 from digest.sources.hf_daily import parse_hf_daily
 from subscriptions.models import Subscriber
 from tests.factories import SubscriberFactory
-from tests.screenshots import offline_email_images, publish_screenshot
-from tests.smtp import parts
+from tests.support.screenshots import offline_email_images, publish_screenshot
+from tests.support.smtp import parts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.a11y import audit
 from tests.digest.emails_of_every_kind import html_of, messages_of_every_kind
-from tests.screenshots import offline_email_images, publish_screenshot
+from tests.support.a11y import audit
+from tests.support.screenshots import offline_email_images, publish_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

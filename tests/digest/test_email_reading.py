@@ -4,11 +4,12 @@ import re
 
 import pytest
 
-from digest.delivery import digest_context, digests_send
-from digest.emails import TEXT_WIDTH, render_parts, wrap
+from core.emails import TEXT_WIDTH, render_parts, wrap
+from digest.delivery import digests_send
 from digest.paper_links import paper_links, paper_thumbnail
+from digest.render import digest_context
 from tests.factories import DigestFactory, DigestItemFactory, PaperFactory, TopicProfileFactory
-from tests.smtp import parts
+from tests.support.smtp import parts
 
 pytestmark = pytest.mark.django_db
 

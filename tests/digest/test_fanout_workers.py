@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -20,11 +19,11 @@ from django.utils import timezone
 
 from digest.models import Digest, DigestItem
 from digest.pipeline import daily_run_start
-from digest.scoring import profile_vectors_refresh
+from digest.profiles import profile_vectors_refresh
 from subscriptions.models import TopicProfile
 from tests.conftest import SAMPLE, require_service
 from tests.factories import SubscriberFactory
-from tests.workers import forget_routes
+from tests.support.workers import forget_routes, wait_for
 
 TOPICS = [
     "Neural PDE solvers and computational fluid dynamics",
@@ -61,15 +60,6 @@ def _worker(name: str, queue: str, smtp_port: int, log: Path) -> subprocess.Pope
     return subprocess.Popen(
         cmd, env=env, cwd=settings.BASE_DIR, stdout=log.open("w"), stderr=subprocess.STDOUT
     )
-
-
-def _wait_for(predicate, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
 
 
 @pytest.fixture
@@ -111,19 +101,23 @@ def test_it_shares_the_chunks_between_two_worker_processes(
     workers = [_worker(name, queue, smtp_server.port, log) for name, log in logs.items()]
     try:
         host = socket.gethostname()
-        assert _wait_for(lambda: len(app.control.ping([f"{n}@{host}" for n in logs], timeout=0.5)) == 2), (
-            "workers did not start"
-        )
+        assert wait_for(
+            lambda: len(app.control.ping([f"{n}@{host}" for n in logs], timeout=0.5)) == 2,
+            timeout=60,
+            interval=0.3,
+        ), "workers did not start"
         today = timezone.now().date()
 
         run = daily_run_start(edition_date=today)
 
-        assert _wait_for(
+        assert wait_for(
             lambda: (
                 Digest.objects.filter(edition_date=today, status=Digest.Status.SENT).count() == SUBSCRIBERS
-            )
+            ),
+            timeout=60,
+            interval=0.3,
         )
-        assert _wait_for(lambda: len(smtp_server.messages) == SUBSCRIBERS, timeout=10)
+        assert wait_for(lambda: len(smtp_server.messages) == SUBSCRIBERS, timeout=10)
     finally:
         for worker in workers:
             worker.terminate()

@@ -1,11 +1,11 @@
 import io
 from datetime import date
-from pathlib import Path
 from unittest import mock
 
 import pytest
 import requests
 
+from digest.data import SAMPLE_CORPUS
 from digest.ingest import ingest_daily, ingest_source, records_upsert
 from digest.models import IngestRun, Paper
 from digest.sources.records import PaperRecord
@@ -13,7 +13,6 @@ from tests.digest.sources import FIXTURES
 
 pytestmark = pytest.mark.django_db
 
-SAMPLE = Path(__file__).resolve().parents[2] / "digest" / "data" / "sample_papers.jsonl"
 
 # (source, fixture, fetched, created, failed): every recorded response, into an empty database.
 EVERY_FIXTURE = [
@@ -29,10 +28,16 @@ EVERY_FIXTURE = [
     ("arxiv_api", "arxiv_api_legacy_idlist_partly-missing_2025-08-24.atom.xml", 4, 1, 3),
     ("arxiv_api", "arxiv_api_legacy_idlist_not-found_2025-08-20.atom.xml", 0, 0, 0),
     ("arxiv_api", "arxiv_api_idlist_synthetic_hf-overlap.atom.xml", 1, 1, 0),
+    ("arxiv_api", "arxiv_api_synthetic_latex-quirks.atom.xml", 2, 2, 0),
+    ("arxiv_api", "arxiv_api_query_testing_100entries_2026-04-12.atom.xml", 100, 100, 0),
+    ("arxiv_api", "arxiv_api_idlist_old-style-id_2026-05-11.atom.xml", 1, 1, 0),
+    ("arxiv_api", "arxiv_api_idlist_one-missing_2026-04-12.atom.xml", 1, 1, 0),
     ("arxiv_rss", "arxiv_rss_cs.LG+cs.AI+cs.CL+stat.ML_2026-09-24_4items.xml", 4, 4, 0),
     ("arxiv_rss", "arxiv_rss_cs.AI_2026-04-27_3items.xml", 3, 3, 0),
     ("arxiv_rss", "arxiv_rss_cs.CL_2026-08-01_weekend-empty.xml", 0, 0, 0),
     ("arxiv_rss", "arxiv_rss_synthetic_replace-cross.xml", 2, 1, 1),
+    ("arxiv_rss", "arxiv_rss1_hep-ex_2018-05-23_3items.rdf.xml", 3, 3, 0),
+    ("arxiv_rss", "arxiv_rss1_hep-ex_2021-07-08_3items.rdf.xml", 3, 3, 0),
     ("arxiv_oai", "arxiv_oai_ListRecords_arXiv_physics-plasm-ph_2026-01-05.xml", 3, 3, 0),
     ("hf_page", "hf_page_synthetic_2024-05-06.txt", 3, 2, 1),
 ]
@@ -59,8 +64,13 @@ def _snapshot() -> list[tuple]:
 
 
 def test_every_fixture_file_is_ingested_by_this_test():
-    covered = {name for _, name, *_ in EVERY_FIXTURE} | {"arxiv_api_synthetic_error-entry.atom.xml"}
-    assert covered == {path.name for path in FIXTURES.iterdir()}
+    # The error bodies fail the whole fetch; their tests are in tests/digest/sources.
+    errors = {
+        "arxiv_api_synthetic_error-entry.atom.xml",
+        "arxiv_api_http400_incorrect-id-format_2026-04-12.atom.xml",
+    }
+    covered = {name for _, name, *_ in EVERY_FIXTURE} | errors
+    assert covered == {path.name for path in FIXTURES.iterdir() if path.name != "README.md"}
 
 
 @pytest.mark.parametrize("source, name, fetched, created, failed", EVERY_FIXTURE)
@@ -188,8 +198,8 @@ def test_it_lets_the_api_primary_category_replace_the_rss_guess():
 
 
 def test_it_loads_the_shipped_sample_corpus_once():
-    first = ingest_source("file", path=SAMPLE, day=date(2026, 6, 12))
-    second = ingest_source("file", path=SAMPLE, day=date(2026, 6, 12))
+    first = ingest_source("file", path=SAMPLE_CORPUS, day=date(2026, 6, 12))
+    second = ingest_source("file", path=SAMPLE_CORPUS, day=date(2026, 6, 12))
 
     assert (first.fetched, first.created, first.failed) == (343, 343, 0)
     assert (second.created, second.updated, second.unchanged) == (0, 0, 343)
@@ -227,7 +237,7 @@ def test_it_refuses_arguments_that_make_no_request():
 def test_it_reports_progress_in_batches():
     ticks = []
 
-    ingest_source("file", path=SAMPLE, progress=lambda done, total: ticks.append((done, total)))
+    ingest_source("file", path=SAMPLE_CORPUS, progress=lambda done, total: ticks.append((done, total)))
 
     assert ticks == [(200, 343), (343, 343)]
 

@@ -7,7 +7,6 @@ Celery worker.
 """
 
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +18,7 @@ from config.celery import app
 from digest.models import IngestRun, Paper
 from digest.tasks import ingest_daily
 from tests.digest.sources import read_fixture
+from tests.support.workers import wait_for
 
 HF_FIXTURE = "hf_daily_papers_2026-06-12.json"
 RSS_FIXTURE = "arxiv_rss_cs.LG+cs.AI+cs.CL+stat.ML_2026-09-24_4items.xml"
@@ -82,15 +82,6 @@ def _runs() -> dict[str, tuple]:
     }
 
 
-def _wait_for(predicate, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_it_is_on_the_beat_schedule():
     entry = app.conf.beat_schedule["ingest-daily-sources"]
 
@@ -103,7 +94,9 @@ def test_it_ingests_each_daily_source_on_a_real_worker(sources, celery_worker_on
     result = ingest_daily.delay()
 
     assert not isinstance(result, EagerResult), "queued on Redis, not run in-process"
-    assert _wait_for(lambda: IngestRun.objects.filter(finished_at__isnull=False).count() == 2)
+    assert wait_for(
+        lambda: IngestRun.objects.filter(finished_at__isnull=False).count() == 2, timeout=60, interval=0.2
+    )
     assert _runs() == {
         "hf_daily": ("succeeded", 30, 30, 0, 0, 0),
         "arxiv_rss": ("succeeded", 4, 4, 0, 0, 0),

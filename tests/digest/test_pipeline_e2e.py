@@ -1,7 +1,5 @@
 """Sample papers in -> a real Celery worker on Redis scores and sends -> a real SMTP server receives."""
 
-import time
-
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -9,7 +7,8 @@ from django.utils import timezone
 from digest.models import DailyRun, Digest
 from digest.pipeline import daily_run_start
 from tests.factories import SubscriberFactory
-from tests.smtp import parts
+from tests.support.smtp import parts
+from tests.support.workers import wait_for
 
 # What a person reading each profile would expect near the top of the digest.
 PROFILES = {
@@ -28,15 +27,6 @@ PROFILES = {
 }
 
 
-def _wait_for(predicate, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return False
-
-
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_it_scores_and_sends_on_a_real_worker(sample_papers, smtp_server, celery_worker_on_redis):
@@ -46,10 +36,14 @@ def test_it_scores_and_sends_on_a_real_worker(sample_papers, smtp_server, celery
 
     run = daily_run_start(edition_date=today)
 
-    assert _wait_for(
-        lambda: Digest.objects.filter(edition_date=today, status=Digest.Status.SENT).count() == 3
+    assert wait_for(
+        lambda: Digest.objects.filter(edition_date=today, status=Digest.Status.SENT).count() == 3,
+        timeout=180,
+        interval=0.5,
     )
-    assert _wait_for(lambda: DailyRun.objects.get(pk=run.pk).finished_at is not None)
+    assert wait_for(
+        lambda: DailyRun.objects.get(pk=run.pk).finished_at is not None, timeout=180, interval=0.5
+    )
     run.refresh_from_db()
     assert (run.status, run.digests_built, run.chunks_done) == ("succeeded", 3, run.chunks_total)
     assert len(smtp_server.messages) == 3

@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 
+from digest.build import digests_build, trending_why
 from digest.delivery import digests_send
 from digest.models import Digest, DigestItem
-from digest.scoring import digests_build, trending_why
 from subscriptions.models import Subscriber
 from tests.factories import DigestFactory, DigestItemFactory, PaperFactory, SubscriberFactory
-from tests.smtp import parts
+from tests.support.smtp import parts
 
 pytestmark = pytest.mark.django_db
 

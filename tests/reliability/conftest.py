@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -22,18 +21,10 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from tests.conftest import require_service
-from tests.smtp import free_port
+from tests.support.smtp import free_port
+from tests.support.workers import wait_for
 
 ROOT = Path(django_settings.BASE_DIR)
-
-
-def wait_for(predicate, *, timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
 
 
 def worker_database_url() -> str:

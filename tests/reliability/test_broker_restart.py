@@ -11,9 +11,9 @@ import pytest
 
 from digest.models import Digest
 from digest.tasks import send_pending
-from tests.reliability.conftest import wait_for
 from tests.reliability.helpers import all_sent, due_digests, received
-from tests.smtp import SMTPServer
+from tests.support.smtp import SMTPServer
+from tests.support.workers import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

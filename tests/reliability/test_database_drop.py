@@ -7,9 +7,10 @@ import psycopg2
 import pytest
 
 from digest.tasks import send_pending
-from tests.reliability.conftest import wait_for, worker_database_url
+from tests.reliability.conftest import worker_database_url
 from tests.reliability.helpers import all_sent, due_digests, received
-from tests.smtp import SMTPServer
+from tests.support.smtp import SMTPServer
+from tests.support.workers import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

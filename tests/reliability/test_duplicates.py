@@ -12,9 +12,9 @@ from digest.models import DailyRun, Digest
 from digest.pipeline import daily_run_start
 from digest.tasks import build_digest_chunk, run_due_slot, send_digest_chunk
 from tests.factories import PaperFactory, SubscriberFactory
-from tests.reliability.conftest import wait_for
 from tests.reliability.helpers import all_sent, due_digests, received
-from tests.smtp import SMTPServer
+from tests.support.smtp import SMTPServer
+from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

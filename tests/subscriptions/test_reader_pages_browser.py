@@ -14,9 +14,9 @@ from django.core import mail
 
 from subscriptions import links
 from subscriptions.models import Subscriber
-from tests.a11y import audit
 from tests.factories import DigestFactory, DigestItemFactory, FeedbackFactory, PaperFactory, SubscriberFactory
-from tests.screenshots import publish_screenshot
+from tests.support.a11y import audit
+from tests.support.screenshots import publish_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

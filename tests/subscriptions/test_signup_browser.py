@@ -4,7 +4,6 @@ The README's page pictures come from tests/subscriptions/test_reader_pages_brows
 
 import email
 import socket
-import sys
 import types
 from email import policy
 from pathlib import Path
@@ -14,9 +13,9 @@ from aiosmtpd.controller import Controller
 
 from subscriptions import links
 from subscriptions.models import Subscriber
-from tests.a11y import audit, first_tab_stop
 from tests.factories import SubscriberFactory
 from tests.subscriptions.helpers import CONFIRM_LINK
+from tests.support.a11y import audit, first_tab_stop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,9 +74,21 @@ def _preview(*, interests, exclusions="", size=5):
     ][:size]
 
 
+def _picks(**kwargs):
+    """_preview's rows as digest.build.picks_for_interests returns them: (paper, score, why)."""
+    return [
+        (
+            types.SimpleNamespace(pk=row["paper_id"], title=row["title"], link=row["url"]),
+            row["score"],
+            row["why"],
+        )
+        for row in _preview(**kwargs)
+    ]
+
+
 def test_signup_confirm_preferences_unsubscribe(live_server, settings, smtp, browser, monkeypatch):
     settings.SITE_URL = live_server.url
-    monkeypatch.setitem(sys.modules, "digest.preview", types.SimpleNamespace(digest_preview=_preview))
+    monkeypatch.setattr("subscriptions.views.picks_for_interests", _picks)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1000, "height": 900}, timezone_id="Europe/Berlin")
     page = context.new_page()
@@ -153,7 +164,7 @@ PHONE = {
 
 def test_the_pages_fit_a_phone_and_pass_the_accessibility_basics(live_server, settings, browser, monkeypatch):
     settings.SITE_URL = live_server.url
-    monkeypatch.setitem(sys.modules, "digest.preview", types.SimpleNamespace(digest_preview=_preview))
+    monkeypatch.setattr("subscriptions.views.picks_for_interests", _picks)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     subscriber = SubscriberFactory(
         email="ada@example.org", profile__interests="Graph neural networks for molecules"

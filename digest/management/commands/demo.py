@@ -7,13 +7,12 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from digest.data import SAMPLE_CORPUS
 from digest.ingest import records_upsert
 from digest.models import Digest
 from digest.pipeline import daily_run_start
 from digest.sources.jsonfile import parse_json_papers
 from subscriptions.models import Subscriber, TopicProfile
-
-SAMPLE = settings.BASE_DIR / "digest" / "data" / "sample_papers.jsonl"
 
 DEMO_SUBSCRIBERS = [
     (
@@ -51,7 +50,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         today = timezone.now().date()
-        records, errors = parse_json_papers(Path(SAMPLE).read_bytes(), announced_on=today)
+        records, errors = parse_json_papers(SAMPLE_CORPUS.read_bytes(), announced_on=today)
         counts = records_upsert(records)
         self.stdout.write(
             f"Sample papers: {len(records)} read, {counts.created} new, {counts.updated} updated, "
@@ -85,5 +84,5 @@ class Command(BaseCommand):
                 f"  {digest.subscriber.email:<20} {digest.status:<8} {digest.items.count()} papers: {titles}"
             )
         outbox = Path(settings.EMAIL_OUTBOX_DIR) / "index.html"
-        if settings.EMAIL_BACKEND == "digest.outbox.OutboxEmailBackend":
+        if settings.EMAIL_BACKEND == "core.file_backend.FileEmailBackend":
             self.stdout.write(f"Open the emails: {outbox}")

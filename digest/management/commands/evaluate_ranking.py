@@ -8,14 +8,15 @@ Judgments and seeds may name papers by corpus id or by exact title.
 
 from django.core.management.base import BaseCommand
 
-from digest import evaluation
+from digest.data import DEVSET
+from digest.ranking import evaluation
 
 
 class Command(BaseCommand):
     help = "Evaluate ranking methods (bm25, cosine, rrf, ours) on a graded dev set."
 
     def add_arguments(self, parser):
-        parser.add_argument("--devset", default=str(evaluation.DEFAULT_DEVSET))
+        parser.add_argument("--devset", default=str(DEVSET))
         parser.add_argument("--split", choices=["tune", "holdout", "all"], default="all")
         parser.add_argument("--per-profile", action="store_true", help="also print nDCG@10 per profile")
         parser.add_argument(

@@ -10,16 +10,15 @@ python manage.py ingest --sample
 
 from argparse import ArgumentTypeError
 from datetime import date, timedelta
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from digest.data import SAMPLE_CORPUS
 from digest.ingest import ingest_source
 from digest.models import IngestRun
 from digest.sources.collect import SOURCES
 
-SAMPLE_CORPUS = Path(__file__).resolve().parents[2] / "data" / "sample_papers.jsonl"
 # A backfill longer than this is more likely a typo than a plan.
 MAX_RANGE_DAYS = 366
 

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from digest.delivery import digest_preview_message
+from digest.render import digest_preview_message
 from subscriptions.models import Subscriber
 
 

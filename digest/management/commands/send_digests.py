@@ -5,9 +5,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from core.chunks import chunked
 from digest.delivery import digest_ids_to_send, digests_send
 from digest.models import Digest
-from digest.pipeline import chunked
 
 
 class Command(BaseCommand):

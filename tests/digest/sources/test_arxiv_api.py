@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 import pytest
@@ -124,3 +125,46 @@ def test_it_fails_the_fetch_on_an_api_error_entry():
 def test_it_fails_the_fetch_on_a_body_that_is_not_a_feed(body, message):
     with pytest.raises(FetchError, match=message):
         parse_arxiv_api(body)
+
+
+def test_it_reads_a_full_100_entry_page_with_no_markup_left():
+    page = parse_arxiv_api_page(read_fixture("arxiv_api_query_testing_100entries_2026-04-12.atom.xml"))
+
+    assert (len(page.records), page.errors, page.entries, page.total_results) == (100, [], 100, 214881)
+    for record in page.records:
+        assert not re.search(r"\\[A-Za-z]|\$", record.title + record.abstract), record.arxiv_id
+    tolerant = _by_id(page.records)["2106.13414"]
+    assert "over {1, …, n}, is it ε_1-close to or ε_2-far" in tolerant.abstract  # \{1, \ldots, n\}: a set
+
+
+def test_it_repairs_the_mojibake_arxiv_itself_sent():
+    # The recorded body has "\tilde Î\x98\left(": a Θ (CE 98) read as Latin-1 on arXiv's side.
+    raw = read_fixture("arxiv_api_query_testing_100entries_2026-04-12.atom.xml")
+    assert "\\tilde \u00ce\u0098\\left(".encode() in raw
+
+    tolerant = _by_id(parse_arxiv_api(raw)[0])["2106.13414"]
+
+    assert "sample complexity to be Θ̃((√n)/(ε_2^2) + n/(log n)· max {" in tolerant.abstract
+
+
+def test_it_fails_the_fetch_on_the_recorded_http_400_error_body():
+    # Since 2026 a malformed id is answered with HTTP 400 and the same Error entry.
+    with pytest.raises(FetchError, match="arXiv API error: incorrect id format for abc"):
+        parse_arxiv_api(read_fixture("arxiv_api_http400_incorrect-id-format_2026-04-12.atom.xml"))
+
+
+def test_it_reads_an_old_style_id_from_a_2026_response():
+    records, errors = parse_arxiv_api(read_fixture("arxiv_api_idlist_old-style-id_2026-05-11.atom.xml"))
+
+    assert errors == []
+    (record,) = records
+    assert (record.arxiv_id, record.version, record.primary_category) == ("astro-ph/0601001", 1, "astro-ph")
+    assert record.published_on == date(2006, 1, 2)
+    assert "(1/310)(1^(+1.39)_(-0.59)) for HJs" in record.abstract
+
+
+def test_it_leaves_out_a_missing_id_of_a_current_id_list():
+    page = parse_arxiv_api_page(read_fixture("arxiv_api_idlist_one-missing_2026-04-12.atom.xml"))
+
+    assert [r.arxiv_id for r in page.records] == ["1707.08567"]
+    assert (page.errors, page.total_results) == ([], 1)

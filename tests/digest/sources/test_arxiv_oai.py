@@ -21,6 +21,8 @@ def test_it_reads_a_list_records_page():
     assert table.announced_on == table.published_on == date(2025, 4, 15)  # created, not the datestamp
     assert table.abstract.startswith("Mendeleev's periodic table")  # &#39; decoded once
     assert table.extra["doi"] == "10.1103/bppp-53g1"
+    # Replaced on the harvest day: the latest version's date is kept, not lost.
+    assert {r.extra["updated_on"] for r in records} == {"2026-01-05"}
     assert "O'Donnell" in " ".join(reconnection.authors)
     assert turing.categories == (
         "physics.comp-ph",
@@ -43,3 +45,23 @@ def test_it_fails_the_fetch_on_any_other_oai_error():
 
     with pytest.raises(FetchError, match="badResumptionToken"):
         parse_arxiv_oai(body)
+
+
+def test_it_has_no_updated_date_for_a_paper_never_replaced():
+    body = read_fixture("arxiv_oai_ListRecords_arXiv_physics-plasm-ph_2026-01-05.xml").replace(
+        b"<updated>2026-01-05</updated>", b""
+    )
+
+    records, errors = parse_arxiv_oai(body)
+
+    assert errors == [] and all("updated_on" not in r.extra for r in records)
+
+
+def test_it_counts_a_record_with_a_malformed_updated_date():
+    body = read_fixture("arxiv_oai_ListRecords_arXiv_physics-plasm-ph_2026-01-05.xml").replace(
+        b"<updated>2026-01-05</updated>", b"<updated>soon</updated>", 1
+    )
+
+    records, errors = parse_arxiv_oai(body)
+
+    assert len(records) == 2 and errors == ["record 1: not a date: 'soon'"]

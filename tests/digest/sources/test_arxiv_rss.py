@@ -81,3 +81,57 @@ def test_it_reads_replace_cross_items_with_old_style_ids_and_counts_an_item_with
 def test_it_fails_the_fetch_on_a_body_that_is_not_a_feed(body, message):
     with pytest.raises(FetchError, match=message):
         parse_arxiv_rss(body)
+
+
+def test_it_reads_an_archived_rss_1_0_feed_with_html_descriptions():
+    records, errors = parse_arxiv_rss(read_fixture("arxiv_rss1_hep-ex_2018-05-23_3items.rdf.xml"))
+
+    assert (len(records), errors) == (3, [])
+    by_id = _by_id(records)
+    spin = by_id["1805.08875"]
+    assert spin.title == "Measurement of Transverse Single Spin Asymmetries"  # the "(arXiv:…)" suffix gone
+    assert spin.version == 1
+    assert spin.authors == ("Christopher Dilks",)  # "(STAR Collaboration)" is not an author
+    assert spin.categories == ("hep-ex",) and spin.primary_category == "hep-ex"
+    # <p> markup gone, "&amp;lt;" decoded once by XML and once by HTML, LaTeX readable.
+    assert spin.abstract.startswith("In 2015 the first collisions")
+    assert "range of 2.6<η<4. Within" in spin.abstract
+    assert "energy of √(s_NN)=200 GeV" in spin.abstract
+    assert not any(mark in spin.abstract for mark in ("<p>", "$", "\\"))
+    # Mailed at 20:30 US Eastern on the 23rd: the listing of the 24th.
+    assert spin.announced_on == date(2018, 5, 24)
+    assert spin.pdf_url == "https://arxiv.org/pdf/1805.08875v1"
+    assert spin.extra == {"announce_type": "new", "listed_on": "2018-05-24"}
+
+    assert by_id["1805.09166"].extra["announce_type"] == "cross"
+    updated = by_id["1805.06430"]
+    assert (updated.version, updated.extra["announce_type"], updated.primary_category) == (
+        2,
+        "replace",
+        "nucl-th",
+    )
+    assert updated.announced_on == date(2018, 5, 1)  # a replacement is not news
+    assert updated.authors[0] == "Shu-Sheng Xu" and len(updated.authors) == 6
+
+
+def test_it_reads_latex_in_rss_1_0_titles_and_linked_author_lists():
+    records, errors = parse_arxiv_rss(read_fixture("arxiv_rss1_hep-ex_2021-07-08_3items.rdf.xml"))
+
+    assert errors == []
+    lhcb = _by_id(records)["2107.03419"]
+    assert lhcb.title == "Observation of excited Ω_c^0 baryons in Ω_b^- → Ξ_c^+ K^-π^- decays"
+    # "LHCb collaboration: R. Aaij, et al. (909 additional authors not shown)": the linked names only.
+    assert lhcb.authors == ("LHCb collaboration", "R. Aaij")
+    assert {r.announced_on for r in records if r.extra["announce_type"] != "replace"} == {date(2021, 7, 9)}
+    assert _by_id(records)["2106.00550"].primary_category == "math.GR"
+
+
+def test_it_counts_an_rss_1_0_item_without_an_arxiv_id_and_keeps_the_rest():
+    body = read_fixture("arxiv_rss1_hep-ex_2018-05-23_3items.rdf.xml").replace(
+        b"(arXiv:1805.09166v1 [hep-ex] CROSS LISTED)", b""
+    )
+
+    records, errors = parse_arxiv_rss(body)
+
+    assert len(records) == 2
+    assert errors == ["item 2: title without an arXiv id: 'Recent Top quark results from the Tevatron.'"]

@@ -20,7 +20,7 @@ from digest.sources.arxiv_rss import parse_arxiv_rss
 from digest.sources.hf_daily import parse_hf_daily
 from digest.sources.hf_page import parse_page_text
 from digest.sources.jsonfile import parse_json_papers
-from digest.sources.records import FetchError, PaperRecord
+from digest.sources.records import FetchError, PaperRecord, RecordError, clean_abstract
 from tests.digest.sources import FIXTURES, read_fixture
 
 DAY = date(2026, 6, 12)
@@ -30,6 +30,7 @@ PARSERS = {
     "hf_daily": lambda data: parse_hf_daily(data, day=DAY),
     "arxiv_api": parse_arxiv_api,
     "arxiv_rss": lambda data: parse_arxiv_rss(data, day=DAY),
+    "arxiv_rss1": lambda data: parse_arxiv_rss(data, day=DAY),
     "arxiv_oai": parse_arxiv_oai,
     "file": lambda data: parse_json_papers(data, announced_on=DAY),
     "hf_page": lambda data: parse_page_text(data.decode("utf-8", "replace"), announced_on=DAY),
@@ -38,6 +39,7 @@ SEEDS = {
     "hf_daily": "hf_daily_papers_2026-07-31_subset.json",
     "arxiv_api": "arxiv_api_query_transformer-AND-cs.LG_2026-06-14.atom.xml",
     "arxiv_rss": "arxiv_rss_cs.AI_2026-04-27_3items.xml",
+    "arxiv_rss1": "arxiv_rss1_hep-ex_2018-05-23_3items.rdf.xml",
     "arxiv_oai": "arxiv_oai_ListRecords_arXiv_physics-plasm-ph_2026-01-05.xml",
     "file": "hf_daily_papers_2024-05-29_legacy.json",
     "hf_page": "hf_page_synthetic_2024-05-06.txt",
@@ -196,6 +198,50 @@ BOMBS = {
 def test_it_refuses_xml_bombs_before_expanding_them(source, bomb):
     with pytest.raises(FetchError, match="refused unsafe XML"):
         PARSERS[source](BOMBS[bomb])
+
+
+LATEX_PIECES = st.sampled_from(
+    [
+        "$",
+        "$$",
+        "\\",
+        "{",
+        "}",
+        "^",
+        "_",
+        "%",
+        "&",
+        "~",
+        "``",
+        "''",
+        "\\left",
+        "\\right.",
+        "\\begin{array}",
+        "\\end{equation*}",
+        "\\frac",
+        "\\sqrt",
+        "\\bar",
+        "\\href",
+        "\\url{",
+        "https://x.org/~a",
+        "\\'",
+        "x",
+        " ",
+        "\n\n",
+    ]
+)
+
+
+@FUZZ
+@given(pieces=st.lists(LATEX_PIECES | st.text(max_size=20), max_size=30))
+def test_it_turns_any_latex_soup_into_text_or_a_clear_record_error(pieces):
+    text = "".join(pieces)
+    try:
+        cleaned = clean_abstract(text)
+    except RecordError:
+        return
+    # The converter's private markers never leak (URLs held aside, script extents).
+    assert isinstance(cleaned, str) and not any(mark in cleaned for mark in "\ue000\ue001\ue002\ue003")
 
 
 def test_it_refuses_enormous_and_wrongly_encoded_responses():

@@ -1,0 +1,11 @@
+"""The data shipped with the code, by path: the one home of these paths (no Django needed to import)."""
+
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent
+# About 340 real papers (Hugging Face Daily Papers captures): the demo, the dev set and the benchmark read it.
+SAMPLE_CORPUS = DATA_DIR / "sample_papers.jsonl"
+# Graded subscriber profiles over the sample corpus (digest.ranking.evaluation).
+DEVSET = DATA_DIR / "devset.json"
+# Relative paths inside the dev set are taken from here.
+PROJECT_ROOT = DATA_DIR.parent.parent

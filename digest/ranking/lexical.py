@@ -1,0 +1,114 @@
+"""BM25 over a PaperSet's texts as one sparse matrix, plus exact-phrase checks for exclusions."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from digest.ranking.text import tokenize
+
+# BM25 parameters (Lucene variant, as in bm25s).
+BM25_K1 = 1.2
+BM25_B = 0.75
+# A paper that matches a query's IDEAL_WORDS most specific words (highest idf)
+# is a full lexical match: a long facet ("initialization and parametrization of
+# deep nets") must not need all its words to score, or its lexical half would
+# shrink beside the cosine half as the facet grows. 2..4 are within a point.
+IDEAL_WORDS = 3
+
+
+class LexicalIndex:
+    """BM25 (bm25s, Lucene variant) as a sparse matrix: vocab x papers.
+
+    A facet's lexical score for every paper is then one sparse product. Scores
+    are divided by the facet's ideal score (its IDEAL_WORDS most specific words
+    present once in a paper of average length: the sum of their idf), then
+    saturated with 1 - exp(-x), so a facet's lexical score is in 0..1 whatever
+    its length.
+    """
+
+    def __init__(self, texts: Sequence[str]):
+        import bm25s
+
+        corpus = [list(tokenize(text)) or ["\0"] for text in texts]
+        self._tokens = corpus
+        retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B, method="lucene")
+        retriever.index(corpus, show_progress=False)
+        scores = retriever.scores
+        self.n_docs = int(scores["num_docs"])
+        terms = len(scores["indptr"]) - 1
+        # bm25s adds an empty-string entry past the last scored token; drop it.
+        self.vocab: dict[str, int] = {t: i for t, i in retriever.vocab_dict.items() if t and i < terms}
+        # bm25s stores one row per token (CSR over tokens, columns are papers).
+        self.weights = sp.csr_matrix(
+            (scores["data"], scores["indices"], scores["indptr"]),
+            shape=(terms, self.n_docs),
+            dtype=np.float32,
+        )
+        df = np.diff(self.weights.indptr).astype(np.float64)
+        self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        # A query word no paper contains still counts in the ideal: a facet's
+        # score must not rise on days when half its words are absent.
+        self.unseen_idf = float(math.log1p((self.n_docs + 0.5) / 0.5))
+
+    def query_matrix(self, queries: Sequence[str]) -> sp.csr_matrix:
+        """queries x vocab, each row's weights summing to 1/ideal per present word."""
+        indptr, indices, data = [0], [], []
+        for query in queries:
+            words = dict.fromkeys(tokenize(query))
+            ids = [self.vocab[w] for w in words if w in self.vocab]
+            idf = sorted(
+                [*self.idf[ids].tolist(), *[self.unseen_idf] * (len(words) - len(ids))], reverse=True
+            )
+            ideal = float(sum(idf[:IDEAL_WORDS]))
+            if ids and ideal > 0:
+                indices.extend(ids)
+                data.extend([1.0 / ideal] * len(ids))
+            indptr.append(len(indices))
+        return sp.csr_matrix(
+            (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
+            shape=(len(queries), self.weights.shape[0]),
+        )
+
+    def scores(self, queries: Sequence[str]) -> np.ndarray:
+        """(queries, papers) lexical scores in 0..1."""
+        raw = (self.query_matrix(queries) @ self.weights).toarray()
+        return -np.expm1(-raw, dtype=np.float32)
+
+    @functools.cached_property
+    def _bigram_index(self) -> tuple[dict[tuple[str, str], int], sp.csr_matrix]:
+        """Adjacent word pairs per paper (pairs x papers, 1 where present); built on the first phrase check."""
+        bigrams: dict[tuple[str, str], int] = {}
+        rows, cols = [], []
+        for column, words in enumerate(self._tokens):
+            for pair in set(zip(words, words[1:], strict=False)):
+                rows.append(bigrams.setdefault(pair, len(bigrams)))
+                cols.append(column)
+        presence = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(bigrams), len(self._tokens))
+        )
+        return bigrams, presence
+
+    def phrase_present(self, phrases: Sequence[str]) -> np.ndarray:
+        """(phrases, papers) True where the paper has the phrase's words in order, adjacent.
+
+        "dataset distillation" must not match every paper that says "distillation"
+        and, somewhere else, "dataset". Stopwords are dropped on both sides, so
+        "state of the art" matches "state-of-the-art".
+        """
+        present = np.zeros((len(phrases), self.n_docs), dtype=bool)
+        for row, phrase in enumerate(phrases):
+            words = tokenize(phrase)
+            if len(words) == 1:
+                matrix, keys = self.weights, [self.vocab.get(words[0])]
+            else:
+                bigrams, matrix = self._bigram_index
+                keys = [bigrams.get(pair) for pair in zip(words, words[1:], strict=False)]
+            if not keys or None in keys:
+                continue  # a word or pair that no paper has
+            present[row] = np.asarray((matrix[keys] > 0).sum(axis=0)).ravel() >= len(keys)
+        return present

@@ -1,0 +1,1 @@
+"""The operator pages (staff only): dashboard, digest inspector, runs. No models: it reads digest and subscriptions."""

@@ -1,0 +1,73 @@
+"""Staff-only operator pages: the dashboard, the digest inspector and the runs status page.
+
+Every figure comes from ops.selectors and every lookup from ops.inspector;
+these views only read the query string and pick a template.
+"""
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from ops import inspector, selectors
+from ops.forms import InspectorForm, InterestsForm, WindowForm
+
+
+@require_GET
+@staff_member_required
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    form = WindowForm(request.GET)
+    window = selectors.window_for(days=form.days_or_default())
+    context = {"form": form, "overview": selectors.dashboard_overview(window)}
+    return render(request, "ops/dashboard.html", context)
+
+
+@require_GET
+@staff_member_required
+def inspector_page(request: HttpRequest) -> HttpResponse:
+    form = InspectorForm(request.GET or None)
+    context = {"form": form, "preview_form": InterestsForm()}
+    if form.is_valid():
+        matches = inspector.subscribers_search(form.cleaned_data["q"])
+        # A search that finds one subscriber opens it: the common case is a pasted address.
+        subscriber = form.cleaned_data["subscriber"] or (matches[0] if len(matches) == 1 else None)
+        context["matches"] = matches
+        if subscriber:
+            context.update(_subscriber_digest(subscriber, form.cleaned_data["date"]))
+    return render(request, "ops/inspector.html", context)
+
+
+def _subscriber_digest(subscriber, edition_date) -> dict:
+    context = {"subscriber": subscriber, "edition_date": edition_date}
+    digest = inspector.digest_for(subscriber, edition_date)
+    if digest:
+        context.update(digest=digest, picks=inspector.digest_picks(digest))
+        return context
+    context["picks"] = inspector.subscriber_picks_now(subscriber, edition_date)
+    context["is_preview"] = True
+    return context
+
+
+@require_GET
+@staff_member_required
+def preview_page(request: HttpRequest) -> HttpResponse:
+    form = InterestsForm(request.GET or None)
+    context = {"form": InspectorForm(), "preview_form": form, "preview_requested": True}
+    if form.is_valid():
+        context["free_picks"] = inspector.interests_picks_now(**form.cleaned_data)
+    return render(request, "ops/inspector.html", context)
+
+
+@require_GET
+@staff_member_required
+def runs_page(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    context = {
+        "today": today,
+        "banner": selectors.run_banner(today),
+        "daily_runs": selectors.daily_runs_recent(),
+        "latest_ingests": selectors.ingest_runs_latest_per_source(),
+        "recent_ingests": selectors.ingest_runs_recent(),
+    }
+    return render(request, "ops/runs.html", context)

@@ -1,0 +1,81 @@
+"""Metric functions of digest.ranking.evaluation on hand-computed examples."""
+
+import math
+
+import numpy as np
+import pytest
+
+from digest.ranking import evaluation
+
+
+def test_ndcg_is_one_for_the_ideal_order_and_hand_computed_otherwise():
+    judgments = {"a": 2, "b": 1}
+    assert evaluation.ndcg_at_k(["a", "b", "c"], judgments, 10) == pytest.approx(1.0)
+    # gains 0, 3, 1 at ranks 1..3 against the ideal 3, 1
+    dcg = 3 / math.log2(3) + 1 / math.log2(4)
+    ideal = 3 / math.log2(2) + 1 / math.log2(3)
+    assert evaluation.ndcg_at_k(["c", "a", "b"], judgments, 10) == pytest.approx(dcg / ideal)
+    assert evaluation.ndcg_at_k(["x"], {}, 10) == 0.0
+
+
+def test_ndcg_only_looks_at_the_first_k():
+    assert evaluation.ndcg_at_k(["x", "a"], {"a": 2}, 1) == 0.0
+
+
+def test_precision_counts_any_positive_grade():
+    assert evaluation.precision_at_k(["a", "x", "b", "y", "z"], {"a": 2, "b": 1}, 5) == pytest.approx(0.4)
+
+
+def test_recall_at_k():
+    assert evaluation.recall_at_k(["a", "x"], {"a": 1, "b": 2, "c": 1}, 20) == pytest.approx(1 / 3)
+    assert evaluation.recall_at_k(["a"], {}, 20) == 0.0
+
+
+def test_summarise_reports_means_and_the_worst_profile():
+    results = [
+        evaluation.ProfileResult("p1", "ours", 1.0, 1.0, 1.0),
+        evaluation.ProfileResult("p2", "ours", 0.5, 0.2, 0.4),
+    ]
+    (row,) = evaluation.summarise(results)
+    assert row["ndcg10"] == pytest.approx(0.75)
+    assert row["worst_profile"] == "p2"
+    assert "ours" in evaluation.format_table([row])
+
+
+def test_fit_calibration_recovers_a_logistic():
+    rng = np.random.default_rng(0)
+    raw = rng.uniform(0, 1, 20000)
+    relevant = rng.uniform(0, 1, 20000) < 1 / (1 + np.exp(-(raw - 0.4) / 0.05))
+    center, scale = evaluation.fit_calibration(raw, relevant)
+    assert center == pytest.approx(0.4, abs=0.01)
+    assert scale == pytest.approx(0.05, abs=0.01)
+
+
+def test_the_dev_set_is_well_formed():
+    profiles, corpus = evaluation.load_devset()
+    assert corpus.exists()
+    assert len(profiles) >= 20
+    assert {p.split for p in profiles} == {"tune", "holdout"}
+    ids = {line.split('"id": "')[1].split('"')[0] for line in corpus.read_text().splitlines() if line.strip()}
+    for profile in profiles:
+        assert profile.judgments and set(profile.judgments) <= ids
+        assert set(profile.judgments.values()) <= {1, 2}
+
+
+def test_judgments_and_seeds_may_name_papers_by_title(tmp_path):
+    corpus_file = tmp_path / "corpus.jsonl"
+    corpus_file.write_text(
+        '{"id": "a1", "title": "Dense Retrieval", "abstract": "dense retrieval of passages"}\n'
+        '{"id": "b2", "title": "Robot  Control", "abstract": "reinforcement learning for robots"}\n'
+    )
+    corpus = evaluation.load_corpus(corpus_file, embed=lambda texts: np.eye(len(texts), 4, dtype=np.float32))
+    profile = evaluation.DevProfile(
+        "p",
+        "tune",
+        "retrieval",
+        "",
+        seeds=["robot control"],
+        judgments={"dense retrieval": 2, "b2": 1, "Missing": 1},
+    )
+    assert corpus.judgments(profile) == ({"a1": 2, "b2": 1}, ["Missing"])
+    assert evaluation._seed_columns(corpus, profile.seeds) == [1]

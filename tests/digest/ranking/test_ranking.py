@@ -1,0 +1,340 @@
+"""digest.ranking on tiny hand-made vectors: a fake embedder maps topic words to axes."""
+
+import numpy as np
+import pytest
+
+from digest import ranking
+from digest.ranking import build_paper_set, build_profile, paper_text, rank, split_exclusions, split_facets
+from digest.ranking.papers import POPULARITY_MAX_BONUS
+
+AXES = {
+    "retrieval": 0,
+    "search": 0,
+    "ranking": 0,
+    "medical": 1,
+    "mri": 1,
+    "imaging": 1,
+    "aerodynamic": 2,
+    "car": 2,
+    "cfd": 2,
+    "drivaernet": 2,
+    "pruning": 3,
+    "sparse": 3,
+    "compression": 3,
+    "nas": 4,
+    "architecture": 4,
+    "reinforcement": 5,
+    "robot": 5,
+}
+DIM = 8
+
+
+def fake_embed(texts):
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    for i, text in enumerate(texts):
+        for word in text.lower().replace("+", " ").replace(",", " ").split():
+            if word in AXES:
+                out[i, AXES[word]] += 1
+        out[i, DIM - 1] += 0.3  # a shared "it's a paper" direction
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+PAPERS = [
+    (1, "Dense retrieval for search", "retrieval search ranking with dense vectors"),
+    (2, "Learned sparse retrieval", "sparse retrieval search with inverted indexes"),
+    (3, "MRI segmentation", "medical imaging mri segmentation network"),
+    (4, "Medical retrieval", "medical imaging retrieval search of mri scans"),
+    (5, "DrivAerNet: car aerodynamic CFD", "drivaernet car aerodynamic cfd dataset"),
+    (6, "DrivAerNet++: car aerodynamic CFD", "drivaernet car aerodynamic cfd dataset larger"),
+    (7, "CFD surrogate for car design", "cfd aerodynamic surrogate car shape"),
+    (8, "Pruning with NAS", "pruning nas architecture compression"),
+    (9, "Magnitude pruning", "pruning sparse compression of weights"),
+    (10, "Robot reinforcement learning", "reinforcement robot control"),
+]
+
+
+def paperset(upvotes=None, vectors=None):
+    texts = [paper_text(title, abstract) for _, title, abstract in PAPERS]
+    return build_paper_set(
+        ids=[pid for pid, _, _ in PAPERS],
+        titles=[title for _, title, _ in PAPERS],
+        abstracts=[abstract for _, _, abstract in PAPERS],
+        vectors=fake_embed(texts) if vectors is None else vectors,
+        upvotes=upvotes or [0] * len(PAPERS),
+    )
+
+
+def profile(interests, **kwargs):
+    kwargs.setdefault("size", 3)
+    return build_profile(key=kwargs.pop("key", 1), interests=interests, embed=fake_embed, **kwargs)
+
+
+def scores_of(papers, profile):
+    """Calibrated scores (one per paper) of a single profile."""
+    return ranking.score_profiles(papers, [profile]).calibrated[0]
+
+
+def ids(picks):
+    return [p.paper_id for p in picks]
+
+
+def vector_of(pid, papers):
+    return papers.vectors[papers.column(pid)]
+
+
+class TestFacets:
+    def test_it_splits_lines_bullets_semicolons_and_sentences(self):
+        text = "- dense retrieval\n* medical imaging; car aerodynamics. Reinforcement learning for robots."
+        assert split_facets(text) == [
+            "dense retrieval",
+            "medical imaging",
+            "car aerodynamics",
+            "Reinforcement learning for robots",
+        ]
+
+    def test_it_splits_keyword_lists_but_not_prose(self):
+        assert split_facets("dense retrieval, SPLADE, hybrid search") == [
+            "dense retrieval",
+            "SPLADE",
+            "hybrid search",
+        ]
+        assert split_facets("pruning, quantization and distillation") == [
+            "pruning",
+            "quantization",
+            "distillation",
+        ]
+        prose = (
+            "I work on making large language models cheaper to run at inference time on commodity hardware"
+        )
+        assert split_facets(prose) == [prose]
+        clause = (
+            "I mostly read about retrieval, although anything that makes search engines rank documents "
+            "better for long and ambiguous queries is welcome"
+        )
+        assert split_facets(clause) == [clause]
+
+    def test_it_splits_a_headed_list_and_keeps_parentheses_whole(self):
+        text = "how to train deep nets well: optimizers, normalization layers, curriculum / ordering of training data"
+        assert split_facets(text) == [
+            "how to train deep nets well",
+            "optimizers",
+            "normalization layers",
+            "curriculum",
+            "ordering of training data",
+        ]
+        assert split_facets("word embeddings (skip-gram, GloVe), contextual word representations") == [
+            "word embeddings (skip-gram, GloVe)",
+            "contextual word representations",
+        ]
+
+    def test_it_keeps_a_shared_noun_together(self):
+        assert split_facets("pretext tasks, masked or replaced-token objectives") == [
+            "pretext tasks",
+            "masked or replaced-token objectives",
+        ]
+        assert split_facets("ranking, medical image segmentation and MRI reconstruction") == [
+            "ranking",
+            "medical image segmentation",
+            "MRI reconstruction",
+        ]
+
+    def test_pieces_without_content_words_are_not_facets(self):
+        assert split_facets("Anything on pruning. I am interested in") == ["Anything on pruning"]
+
+    def test_it_drops_duplicates_and_empties(self):
+        assert split_facets("retrieval\n\nRetrieval;  ;-") == ["retrieval"]
+
+    def test_exclusions_strip_negations(self):
+        assert split_exclusions("not medical imaging, no NAS") == ["medical imaging", "NAS"]
+        assert split_exclusions("without surveys\nexcept robotics") == ["surveys", "robotics"]
+
+    def test_exclusions_split_alternatives(self):
+        assert split_exclusions("nothing on pruning or quantization") == ["pruning", "quantization"]
+        assert split_exclusions("no state space models (S4, Mamba)") == ["state space models", "S4", "Mamba"]
+        assert split_exclusions("not dataset distillation / dataset condensation") == [
+            "dataset distillation",
+            "dataset condensation",
+        ]
+
+
+class TestScoring:
+    def test_scores_are_calibrated_between_zero_and_one(self):
+        papers = paperset(upvotes=[0, 500, 0, 0, 0, 0, 0, 0, 0, 0])
+        scores = scores_of(papers, profile("retrieval search", exclusions="not medical"))
+        assert scores.min() >= 0.0 and scores.max() <= 1.0
+        assert scores[0] > 0.5 > scores[9]
+
+    def test_each_pick_says_which_facet_matched(self):
+        picks = rank(paperset(), [profile("dense retrieval\ncar aerodynamic CFD", size=4)])[1]
+        whys = {p.paper_id: p.why for p in picks}
+        assert whys[1] == "dense retrieval"
+        assert whys[5] == "car aerodynamic CFD"
+        assert all(0.0 <= p.score <= 1.0 for p in picks)
+
+    def test_every_facet_of_a_multi_topic_profile_is_served(self):
+        picks = rank(paperset(), [profile("retrieval search\ncar aerodynamic\nreinforcement robot", size=3)])[
+            1
+        ]
+        assert {p.why for p in picks} == {"retrieval search", "car aerodynamic", "reinforcement robot"}
+
+    def test_exclusions_push_matching_papers_down(self):
+        papers = paperset()
+        plain = scores_of(papers, profile("retrieval search"))
+        excluded = scores_of(papers, profile("retrieval search", exclusions="not medical imaging"))
+        medical = papers.column(4)
+        assert excluded[medical] < plain[medical] - 0.3
+        assert 4 not in ids(
+            rank(papers, [profile("retrieval search", exclusions="no medical imaging", size=3)])[1]
+        )
+
+    def test_an_exclusion_is_matched_as_a_phrase(self):
+        texts = [
+            "Dataset distillation. We distill a large dataset into a few synthetic images.",
+            "Knowledge distillation of BERT. We distill a teacher into a student on the GLUE dataset.",
+            *(
+                f"{title}. Unrelated."
+                for title in ("Robot control", "Protein folding", "Weather models", "Graph theory")
+            ),
+        ]
+        lexical = ranking.LexicalIndex(texts)
+        present = lexical.phrase_present(["dataset distillation", "distillation", "teacher student", "zebra"])
+        assert present[:, :2].tolist() == [[True, False], [True, True], [False, True], [False, False]]
+        # Every text embeds alike (the shared direction): only the words tell the papers apart.
+        vectors = np.tile(np.eye(DIM, dtype=np.float32)[DIM - 1 :], (len(texts), 1))
+        papers = build_paper_set(
+            ids=range(1, len(texts) + 1),
+            titles=texts,
+            abstracts=[""] * len(texts),
+            vectors=vectors,
+            upvotes=[0] * len(texts),
+        )
+        excluded = ranking.score_profiles(
+            papers, [profile("knowledge distillation", exclusions="no dataset distillation")]
+        )
+        baseline = ranking.score_profiles(papers, [profile("knowledge distillation")])
+        penalty = baseline.raw[0] - excluded.raw[0]
+        # The dataset-distillation paper loses much more than the KD paper that merely
+        # says "dataset" somewhere (both lose the same embedding-based share).
+        assert penalty[0] > penalty[1] + 0.2
+
+    def test_seed_papers_count_as_positives(self):
+        papers = paperset()
+        seed = [("Magnitude pruning", vector_of(9, papers))]
+        picks = rank(papers, [profile("dense retrieval", positives=seed, size=4)])[1]
+        assert 8 in ids(picks)
+        assert "like: Magnitude pruning" in {p.why for p in picks}
+
+    def test_negatives_push_similar_papers_down(self):
+        papers = paperset()
+        plain = scores_of(papers, profile("retrieval search medical"))
+        less = scores_of(papers, profile("retrieval search medical", negatives=[vector_of(3, papers)]))
+        assert less[papers.column(3)] < plain[papers.column(3)]
+        assert less[papers.column(1)] == pytest.approx(plain[papers.column(1)])
+
+    def test_feedback_moves_the_next_digest(self):
+        papers = paperset()
+        before = ids(rank(papers, [profile("medical imaging", size=2)])[1])
+        assert 3 in before
+        after = ids(
+            rank(
+                papers,
+                [
+                    profile(
+                        "medical imaging",
+                        size=2,
+                        negatives=[vector_of(3, papers)],
+                        positives=[("Dense retrieval for search", vector_of(1, papers))],
+                    )
+                ],
+            )[1]
+        )
+        assert 3 not in after
+        assert set(after) & {1, 2}
+
+    def test_popularity_only_breaks_ties(self):
+        papers = paperset(upvotes=[0, 0, 0, 0, 0, 0, 0, 0, 0, 10_000])
+        scores = scores_of(papers, profile("retrieval search"))
+        assert scores[papers.column(10)] < scores[papers.column(1)]
+        assert papers.popularity.max() <= POPULARITY_MAX_BONUS + 1e-6
+
+
+class TestSelection:
+    def test_already_sent_papers_are_never_picked(self):
+        picks = rank(paperset(), [profile("retrieval search", size=5, exclude_ids=frozenset({1, 2}))])[1]
+        assert not {1, 2} & set(ids(picks))
+        assert picks
+
+    def test_mmr_keeps_near_duplicates_apart_when_a_third_relevant_paper_exists(self):
+        papers = paperset()
+        # DrivAerNet and DrivAerNet++ read alike (cosine ~0.99); the surrogate
+        # paper is on the same topic but distinct (cosine ~0.7).
+        car, other, shared = np.eye(DIM, dtype=np.float32)[[2, 3, DIM - 1]]
+        for pid, vector in (
+            (5, car + 0.3 * shared),
+            (6, car + 0.05 * other + 0.3 * shared),
+            (7, car + other + 0.3 * shared),
+        ):
+            papers.vectors[papers.column(pid)] = vector / np.linalg.norm(vector)
+        picks = ids(rank(papers, [profile("car aerodynamic CFD", size=2)])[1])
+        assert len(picks) == 2
+        assert not {5, 6} <= set(picks)
+        assert 7 in picks
+
+    def test_threshold_zero_means_top_n_and_a_high_threshold_drops_weak_papers(self):
+        papers = paperset()
+        assert len(rank(papers, [profile("reinforcement robot", size=5)])[1]) == 5
+        strict = rank(papers, [profile("reinforcement robot", size=5, threshold=0.5)])[1]
+        assert ids(strict) == [10]
+        assert all(p.score >= 0.5 for p in strict)
+
+    def test_vectorised_rank_matches_one_profile_at_a_time(self, monkeypatch):
+        papers = paperset()
+        profiles = [
+            profile("retrieval search", key=1),
+            profile("car aerodynamic\npruning", key=2, exclusions="no NAS", size=2),
+            profile(
+                "medical",
+                key=3,
+                positives=[("seed", vector_of(10, papers))],
+                negatives=[vector_of(3, papers)],
+            ),
+            profile("", key=4),
+            profile("reinforcement robot", key=5, exclude_ids=frozenset({10}), threshold=0.2),
+        ]
+        monkeypatch.setattr("digest.ranking.selection.SCORE_BLOCK", 2)
+        together = rank(papers, profiles)
+        for p in profiles:
+            alone = rank(papers, [p])[p.key]
+            assert ids(alone) == ids(together[p.key])
+            assert [x.score for x in alone] == pytest.approx([x.score for x in together[p.key]], abs=1e-6)
+            assert [x.why for x in alone] == [x.why for x in together[p.key]]
+        assert together[4] == []
+
+    def test_an_empty_paper_set_gives_empty_digests(self):
+        empty = build_paper_set(ids=[], titles=[], abstracts=[], vectors=np.zeros((0, DIM)), upvotes=[])
+        assert rank(empty, [profile("retrieval")]) == {1: []}
+
+
+class TestLexical:
+    def test_bm25_scores_are_bounded_and_favour_matching_papers(self):
+        papers = paperset()
+        scores = papers.lexical.scores(["sparse retrieval", "zebra"])
+        assert scores.shape == (2, len(PAPERS))
+        assert scores.min() >= 0 and scores.max() <= 1
+        assert scores[0].argmax() == papers.column(2)
+        assert scores[1].max() == 0
+
+    def test_it_matches_word_forms_but_keeps_distinct_words_apart(self):
+        assert ranking.tokenize("Quantized models") == ranking.tokenize("quantization of the model")
+        assert ranking.tokenize("retrieval")[0] == ranking.tokenize("retrieve")[0]
+        assert ranking.tokenize("sparse") != ranking.tokenize("sparsity")
+        assert ranking.tokenize("papers I am interested in") == ()
+
+    def test_it_stems_safely_from_many_threads(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        texts = [f"pruning networks number {i}" for i in range(400)]
+        ranking.tokenize.cache_clear()
+        with ThreadPoolExecutor(8) as pool:
+            out = list(pool.map(ranking.tokenize, texts))
+        assert out == [("prune", "network", "number", str(i)) for i in range(400)]

@@ -1,0 +1,128 @@
+import re
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from digest.models import Digest
+from tests.factories import DailyRunFactory, DigestFactory, DigestItemFactory, PaperFactory, SubscriberFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
+
+PAGES = ["ops:dashboard", "ops:inspector", "ops:preview", "ops:runs"]
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    user = django_user_model.objects.create_user("ops", password="pw", is_staff=True)
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_sends_anonymous_users_to_the_admin_login(client, name):
+    response = client.get(reverse(name))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_refuses_logged_in_users_who_are_not_staff(client, django_user_model, name):
+    client.force_login(django_user_model.objects.create_user("reader", password="pw"))
+
+    response = client.get(reverse(name))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def test_it_shows_the_dashboard_figures(staff_client):
+    DigestFactory.create_batch(3, status=Digest.Status.SENT)
+    DigestFactory(status=Digest.Status.FAILED)
+
+    response = staff_client.get(reverse("ops:dashboard"), {"days": 7})
+
+    assert response.status_code == 200
+    assert b'data-figure="digests-today-sent">3<' in response.content
+    assert b'data-figure="digests-today-failed">1<' in response.content
+    assert b'data-figure="subscribers-active">4<' in response.content
+    assert b"Digests per edition date (sent, failed, skipped, in flight)" in response.content
+
+
+@pytest.mark.parametrize("name", ["ops:dashboard", "ops:inspector", "ops:runs"])
+def test_its_pages_load_nothing_from_elsewhere_and_draw_charts_on_the_server(staff_client, name):
+    DigestItemFactory()
+
+    html = staff_client.get(reverse(name)).content.decode()
+
+    assert not re.search(r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=["']?(?:https?:)?//""", html)
+    if name == "ops:dashboard":
+        assert html.count("chart-card") == 6 and "<svg" in html and "<script" not in html
+
+
+def test_it_ignores_an_out_of_range_window(staff_client):
+    response = staff_client.get(reverse("ops:dashboard"), {"days": "99999"})
+
+    assert response.status_code == 200
+    assert response.context["overview"].window.days == 30
+
+
+def test_it_opens_the_single_subscriber_a_search_finds(staff_client):
+    item = DigestItemFactory(why="graph neural networks", digest__subscriber__email="ada@example.org")
+
+    response = staff_client.get(reverse("ops:inspector"), {"q": "ada@", "date": item.digest.edition_date})
+
+    assert response.context["digest"] == item.digest
+    assert [p.why for p in response.context["picks"]] == ["graph neural networks"]
+    assert b"graph neural networks" in response.content
+
+
+def test_it_lists_subscribers_when_a_search_finds_several(staff_client):
+    SubscriberFactory(email="a1@lab.org")
+    SubscriberFactory(email="a2@lab.org")
+
+    response = staff_client.get(reverse("ops:inspector"), {"q": "lab.org"})
+
+    assert b"2 subscribers match" in response.content
+    assert "digest" not in response.context
+
+
+def test_it_previews_what_a_subscriber_would_get_when_no_digest_exists(staff_client, monkeypatch):
+    subscriber = SubscriberFactory()
+    paper = DigestItemFactory().paper
+    monkeypatch.setattr("ops.inspector.picks_for_subscriber", lambda sub, day: [(paper, 0.8, "transformers")])
+
+    response = staff_client.get(reverse("ops:inspector"), {"subscriber": subscriber.pk, "date": "2026-01-05"})
+
+    assert response.context["is_preview"] is True
+    assert response.context["edition_date"] == date(2026, 1, 5)
+    assert b"would</em> get" in response.content and paper.title.encode() in response.content
+
+
+def test_it_previews_a_free_form_interests_text(staff_client, monkeypatch):
+    calls = []
+
+    paper = PaperFactory(title="Tiny LLMs")
+
+    def picks(*, interests, exclusions, size):
+        calls.append((interests, exclusions, size))
+        return [(paper, 0.7, "small models")]
+
+    monkeypatch.setattr("ops.inspector.picks_for_interests", picks)
+
+    response = staff_client.get(
+        reverse("ops:preview"), {"interests": "small models", "exclusions": "", "size": 3}
+    )
+
+    assert calls == [("small models", "", 3)]
+    assert b"Tiny LLMs" in response.content and b"small models" in response.content
+
+
+def test_it_shows_the_runs_page_with_the_failure_banner(staff_client):
+    DailyRunFactory(status="failed", error="broker unreachable")
+
+    response = staff_client.get(reverse("ops:runs"))
+
+    assert b'data-banner="error"' in response.content
+    assert b"broker unreachable" in response.content

@@ -1,0 +1,1 @@
+"""Helpers shared by tests: a real SMTP server, Celery worker plumbing, waiting, accessibility audits, screenshots."""
