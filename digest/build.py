@@ -135,7 +135,12 @@ def picks_for_subscriber(subscriber: Subscriber, edition_date: date) -> list[tup
 
 
 def picks_for_interests(
-    *, interests: str, exclusions: str = "", size: int = 5, today: date | None = None
+    *,
+    interests: str,
+    exclusions: str = "",
+    size: int = 5,
+    threshold_mode: str = Subscriber.ThresholdMode.RECOMMENDED,
+    today: date | None = None,
 ) -> list[tuple[Paper, float, str]]:
     """What a reader signing up now with these words would get (the sign-up preview).
 
@@ -148,7 +153,9 @@ def picks_for_interests(
     papers = paper_set(*candidate_window(edition_date))
     if not len(papers):
         return []
-    profile = profile_for_new_reader(interests=interests, exclusions=exclusions, size=size)
+    profile = profile_for_new_reader(
+        interests=interests, exclusions=exclusions, size=size, threshold_mode=threshold_mode
+    )
     return _with_papers(ranking.rank(papers, [profile])[profile.key])
 
 
@@ -157,15 +164,20 @@ TYPICAL_DAYS = 7
 
 
 def papers_per_day(
-    *, interests: str, exclusions: str = "", threshold: float, size: int, today: date | None = None
+    *,
+    interests: str,
+    exclusions: str = "",
+    size: int,
+    threshold_mode: str = Subscriber.ThresholdMode.RECOMMENDED,
+    today: date | None = None,
 ) -> int:
     """How many papers a typical day would bring these interests (for the sign-up and preferences preview).
 
     Over the last TYPICAL_DAYS announcement days up to the newest edition, each
-    day counts the papers scoring at least `threshold` (a subscriber's
-    effective_threshold), at most `size` of them, as the daily run would pick;
-    the answer is the median day. Days without papers (weekends) send nothing
-    and are not counted.
+    day counts the papers reaching the threshold of `threshold_mode` (a new
+    reader's effective_threshold), at most `size` of them, as the daily run
+    would pick; the answer is the median day. Days without papers (weekends)
+    send nothing and are not counted.
     """
     if not (interests or "").strip():
         return 0
@@ -173,10 +185,12 @@ def papers_per_day(
     papers = paper_set(end - timedelta(days=TYPICAL_DAYS - 1), end)
     if not len(papers):
         return 0
-    profile = profile_for_new_reader(interests=interests, exclusions=exclusions, size=size)
+    profile = profile_for_new_reader(
+        interests=interests, exclusions=exclusions, size=size, threshold_mode=threshold_mode
+    )
     scores = ranking.score_profiles(papers, [profile]).calibrated[0]
     day_of = dict(Paper.objects.filter(id__in=papers.ids.tolist()).values_list("id", "announced_on"))
     per_day: dict[date, int] = defaultdict(int)
     for paper_id, score in zip(papers.ids.tolist(), scores, strict=True):
-        per_day[day_of[paper_id]] += bool(score >= threshold)
+        per_day[day_of[paper_id]] += bool(score >= profile.threshold)
     return int(statistics.median_low(min(count, size) for count in per_day.values()))

@@ -97,10 +97,15 @@ def profiles_for(subscribers: list[Subscriber], *, edition_date: date) -> list[r
 
 
 def profile_for_new_reader(
-    *, interests: str, exclusions: str = "", seed_papers: str = "", size: int
+    *,
+    interests: str,
+    exclusions: str = "",
+    seed_papers: str = "",
+    size: int,
+    threshold_mode: str = Subscriber.ThresholdMode.RECOMMENDED,
 ) -> ranking.Profile:
     """The profile a reader signing up now would get: the defaults of a new subscriber, no feedback yet."""
-    subscriber = Subscriber(digest_size=size)
+    subscriber = Subscriber(digest_size=size, threshold_mode=threshold_mode)
     topic = TopicProfile(
         subscriber=subscriber, interests=interests, exclusions=exclusions, seed_papers=seed_papers
     )

@@ -3,10 +3,10 @@
 from datetime import date, timedelta
 
 import pytest
-from django.conf import settings
 
 from digest import candidates
 from digest.build import papers_per_day
+from subscriptions.models import Subscriber
 from tests.factories import PaperFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -41,7 +41,7 @@ def test_it_counts_a_typical_day_above_the_recommended_threshold(three_days):
     count = papers_per_day(
         today=LAST_DAY,
         interests="protein structure prediction\nprotein design",
-        threshold=settings.DIGEST_RECOMMENDED_THRESHOLD,
+        threshold_mode=Subscriber.ThresholdMode.RECOMMENDED,
         size=5,
     )
 
@@ -49,16 +49,24 @@ def test_it_counts_a_typical_day_above_the_recommended_threshold(three_days):
 
 
 def test_always_top_n_brings_the_digest_size_each_day(three_days):
-    assert papers_per_day(today=LAST_DAY, interests="protein structure", threshold=0.0, size=2) == 2
+    assert (
+        papers_per_day(
+            today=LAST_DAY,
+            interests="protein structure",
+            threshold_mode=Subscriber.ThresholdMode.TOP_N,
+            size=2,
+        )
+        == 2
+    )
 
 
 def test_interests_that_match_nothing_bring_nothing_above_the_threshold(three_days):
     count = papers_per_day(
         today=LAST_DAY,
         interests="medieval Latin palaeography",
-        threshold=settings.DIGEST_RECOMMENDED_THRESHOLD,
+        threshold_mode=Subscriber.ThresholdMode.RECOMMENDED,
         size=5,
     )
 
     assert count == 0
-    assert papers_per_day(today=LAST_DAY, interests="  ", threshold=0.0, size=5) == 0
+    assert papers_per_day(today=LAST_DAY, interests="  ", size=5) == 0
