@@ -56,9 +56,12 @@ def test_the_digest_reads_well_in_a_browser_and_its_links_work(live_server, sett
     offline_email_images(desktop)
     desktop.set_content(html)
     titles = desktop.locator("a.title")
-    assert titles.count() == 6
+    # Six picks for the profile, then the day's three most upvoted others under "Trending today".
+    assert titles.count() == 6 + 3
     assert titles.first.inner_text() in text
-    assert desktop.get_by_text("Why you got this:").count() == 6
+    assert desktop.get_by_text("Why you got this:").count() == 6 + 3
+    assert desktop.get_by_text("Why you got this: trending:").count() == 3
+    assert desktop.locator("td.section").last.inner_text() == "TRENDING TODAY"
     assert desktop.get_by_text("upvotes").count() >= 1
     desktop.screenshot(path=ARTIFACTS / "digest-email.png", full_page=True)
     phone = browser.new_page(viewport={"width": 375, "height": 800})
