@@ -4,7 +4,7 @@ import os
 import shutil
 from pathlib import Path
 
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def publish_screenshot(artifact: Path, name: str) -> None:
