@@ -9,8 +9,9 @@ instead of being served. The sign-up form itself never depends on it.
 """
 
 import contextlib
-import time
 from collections.abc import Iterator
+from time import perf_counter
+from time import time as wall_clock
 
 from django.core.cache import cache
 
@@ -31,7 +32,7 @@ def _key(client: str, window: int) -> str:
 
 def seconds_until_available(client: str, *, now: float | None = None) -> int:
     """0 when `client` may run a preview now, else whole seconds until its next window."""
-    now = time.time() if now is None else now
+    now = wall_clock() if now is None else now
     spent_ms = cache.get(_key(client, _window(now)), 0)
     if spent_ms < BUDGET_SECONDS * 1000:
         return 0
@@ -40,7 +41,7 @@ def seconds_until_available(client: str, *, now: float | None = None) -> int:
 
 def spend(client: str, seconds: float, *, now: float | None = None) -> None:
     """Charge `seconds` of work to `client` in the current window."""
-    now = time.time() if now is None else now
+    now = wall_clock() if now is None else now
     key = _key(client, _window(now))
     milliseconds = max(1, round(seconds * 1000))
     # add() then incr(): atomic on Redis, so concurrent workers never lose a charge.
@@ -54,8 +55,8 @@ def spend(client: str, seconds: float, *, now: float | None = None) -> None:
 @contextlib.contextmanager
 def charge(client: str) -> Iterator[None]:
     """Charge the wall-clock time of the block to `client`, even when it fails."""
-    started = time.perf_counter()
+    started = perf_counter()
     try:
         yield
     finally:
-        spend(client, time.perf_counter() - started)
+        spend(client, perf_counter() - started)
