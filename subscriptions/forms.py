@@ -134,9 +134,9 @@ class DeleteForm(PlainLabelsForm):
 # A preview ranks for at most this much of what was typed: each facet and
 # exclusion costs an embedding and a pass over the candidates, and anyone may
 # ask. The saved profile keeps everything; the preview shows the gist.
-PREVIEW_MAX_FACETS = 6
-PREVIEW_MAX_EXCLUSIONS = 6
-PREVIEW_MAX_PHRASE_CHARS = 120
+PREVIEW_MAX_FACETS = 5
+PREVIEW_MAX_EXCLUSIONS = 5
+PREVIEW_MAX_PHRASE_CHARS = 80
 
 
 def _bounded(pieces: list[str], limit: int) -> str:
