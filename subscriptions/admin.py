@@ -173,3 +173,23 @@ class PendingChangeAdmin(admin.ModelAdmin):
     @admin.display(description="interests")
     def interests_short(self, change):
         return str(change.data.get("interests", ""))[:100]
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(admin.ModelAdmin):
+    """When and how each reader agreed to get mail; written on confirmation, never edited."""
+
+    list_display = ("subscriber", "form", "requested_at", "requested_ip", "confirmed_at", "confirmed_ip")
+    list_filter = ("form", "confirmed_at")
+    search_fields = ("subscriber__email",)
+    list_select_related = ("subscriber",)
+    date_hierarchy = "confirmed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

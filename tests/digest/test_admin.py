@@ -49,6 +49,7 @@ def messages_of(response) -> list[str]:
         "subscriptions_feedback",
         "subscriptions_pendingchange",
         "subscriptions_subscriberstatuschange",
+        "subscriptions_consentrecord",
     ],
 )
 def test_it_lists_searches_and_filters_every_model(admin_client, model):
