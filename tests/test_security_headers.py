@@ -1,5 +1,7 @@
 """Every page's security headers, and the stricter ones of pages reached through a link token (issue 15)."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -80,3 +82,28 @@ def test_token_pages_are_never_stored_and_never_leak_their_url(client):
 def test_the_signup_page_may_be_cached_by_the_browser_and_keeps_the_default_referrer_policy(client):
     response = client.get("/")
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_forms_on_no_referrer_token_pages_still_post_with_their_csrf_token(secure):
+    """Browsers send `Origin: null` from a no-referrer page; the CSRF token still decides."""
+    subscriber = SubscriberFactory()
+    client = Client(enforce_csrf_checks=True)
+    path = _path(links.preferences_url(subscriber)) + "pause/"
+    page = client.get(_path(links.preferences_url(subscriber)), secure=secure).content.decode()
+    token = CSRF_TOKEN.search(page).group(1)
+
+    assert client.post(path, {}, HTTP_ORIGIN="null", secure=secure).status_code == 403
+    response = client.post(path, {"csrfmiddlewaretoken": token}, HTTP_ORIGIN="null", secure=secure)
+    assert response.status_code == 302
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.PAUSED
+
+
+def test_a_null_origin_is_refused_everywhere_else():
+    client = Client(enforce_csrf_checks=True)
+    token = CSRF_TOKEN.search(client.get("/").content.decode()).group(1)
+    assert client.post("/", {"csrfmiddlewaretoken": token}, HTTP_ORIGIN="null").status_code == 403
