@@ -1,24 +1,28 @@
-"""Django's CSRF check, accepting `Origin: null` from our own token pages.
+"""Let the forms of our no-referrer token pages pass Django's CSRF origin check.
 
 Pages reached through a link token send `Referrer-Policy: no-referrer` so the
 token never leaks to another site. Browsers then send `Origin: null` with the
 forms on those pages (Fetch: "serializing a request origin"), which Django's
-origin check refuses. On views marked `token_page` (subscriptions.views.with_token)
-a null origin is accepted and the CSRF token check still runs in full: the
+CsrfViewMiddleware refuses. On views marked `token_page`
+(subscriptions.views.with_token) this middleware, placed before Django's, reads
+a null origin as our own; the CSRF token check still runs in full, and the
 cookie-bound token, which no other site can read, stays the protection.
 """
 
-from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
 
 NULL_ORIGIN = "null"
 
 
-class CsrfViewMiddleware(DjangoCsrfViewMiddleware):
-    def process_view(self, request, callback, callback_args, callback_kwargs):
-        request._token_page = getattr(callback, "token_page", False)
-        return super().process_view(request, callback, callback_args, callback_kwargs)
+class TokenPageNullOriginMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
 
-    def _origin_verified(self, request) -> bool:
-        if getattr(request, "_token_page", False) and request.META.get("HTTP_ORIGIN") == NULL_ORIGIN:
-            return True
-        return super()._origin_verified(request)
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, callback, callback_args, callback_kwargs) -> None:
+        if getattr(callback, "token_page", False) and request.META.get("HTTP_ORIGIN") == NULL_ORIGIN:
+            request.META["HTTP_ORIGIN"] = f"{request.scheme}://{request.get_host()}"

@@ -108,8 +108,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # Django's, accepting the null Origin of our no-referrer token pages (config/csrf.py).
-    "config.csrf.CsrfViewMiddleware",
+    # Before Django's: the null Origin of our no-referrer token pages' forms (config/csrf.py).
+    "config.csrf.TokenPageNullOriginMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -61,7 +61,7 @@ def with_token(purpose: str) -> Callable:
             except BadToken:
                 return _bad_link(request)
 
-        wrapper.token_page = True  # config.csrf: its forms post with Origin: null
+        wrapper.token_page = True  # its forms post with Origin: null (config/csrf.py)
         return wrapper
 
     return decorator

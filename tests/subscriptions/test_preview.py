@@ -1,13 +1,11 @@
 """The anonymous /preview costs a bounded amount per request and per client (issue 15, item 3, 8 and Low)."""
 
-import sys
-import types
-
 import pytest
 from django.core.cache import cache
 
 from subscriptions import preview_budget
 from subscriptions.forms import PREVIEW_MAX_EXCLUSIONS, PREVIEW_MAX_FACETS, PREVIEW_MAX_PHRASE_CHARS
+from tests.factories import PaperFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +19,13 @@ HEAVY_EXCLUSIONS = "\n".join(f"exclusion {n} medical imaging segmentation" for n
 @pytest.fixture
 def calls(monkeypatch):
     seen = []
+    paper = PaperFactory(url="https://arxiv.org/abs/1")
 
-    def digest_preview(*, interests, exclusions="", size=5):
+    def picks_for_interests(*, interests, exclusions="", size=5):
         seen.append((interests, exclusions))
-        return [{"paper_id": 1, "title": "T", "url": "https://arxiv.org/abs/1", "score": 0.5, "why": "x"}]
+        return [(paper, 0.5, "x")]
 
-    monkeypatch.setitem(sys.modules, "digest.preview", types.SimpleNamespace(digest_preview=digest_preview))
+    monkeypatch.setattr("subscriptions.views.picks_for_interests", picks_for_interests)
     return seen
 
 
@@ -90,8 +89,6 @@ def test_the_budget_comes_back_in_the_next_window():
     ],
 )
 def test_the_preview_json_never_returns_a_non_http_url(client, monkeypatch, url):
-    def digest_preview(**kwargs):
-        return [{"paper_id": 1, "title": "T", "url": url, "score": 0.5, "why": "x"}]
-
-    monkeypatch.setitem(sys.modules, "digest.preview", types.SimpleNamespace(digest_preview=digest_preview))
+    paper = PaperFactory(url=url, arxiv_id=None)
+    monkeypatch.setattr("subscriptions.views.picks_for_interests", lambda **kwargs: [(paper, 0.5, "x")])
     assert client.post("/preview", {"interests": "molecules"}).json()["papers"][0]["url"] == ""
