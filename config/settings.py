@@ -359,6 +359,11 @@ DIGEST_DEFAULT_THRESHOLD = env_float("DIGEST_DEFAULT_THRESHOLD", 0.0)
 
 # --- Sources -----------------------------------------------------------------
 # Where papers come from (digest/sources/) and how politely we ask.
+# The only folders the admin's "re-run" may read a file from (digest.ingest.ingest_rerun):
+# the shipped data and var/ingest/. Files elsewhere are re-read with `manage.py ingest`.
+INGEST_RERUN_DIRS = env_list(
+    "INGEST_RERUN_DIRS", [str(BASE_DIR / "digest" / "data"), str(VAR_DIR / "ingest")]
+)
 # arXiv terms of use: https://info.arxiv.org/help/api/tou.html (one request per 3 s).
 SOURCES_HF_DAILY_URL = env_str("SOURCES_HF_DAILY_URL", "https://huggingface.co/api/daily_papers")
 SOURCES_ARXIV_API_URL = env_str("SOURCES_ARXIV_API_URL", "https://export.arxiv.org/api/query")

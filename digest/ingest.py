@@ -301,14 +301,40 @@ def ingest_source(
     return run
 
 
+class RerunRefused(ValueError):
+    """A run whose recorded parameters this deployment will not repeat."""
+
+
 def ingest_rerun(run: IngestRun) -> IngestRun:
-    """Run the same source again with the day and file of an earlier run (the admin's action)."""
-    day = run.params.get("day")
+    """Repeat an earlier run (the admin's action): its own source and recorded parameters, nothing else.
+
+    Runs are written by ingest_source only; the admin can neither add nor edit
+    them. A file is re-read only from settings.INGEST_RERUN_DIRS: a row naming
+    any other path, however it got there, must not make the server read it
+    (its lines would land in the run's errors, shown to every staff user).
+    """
+    params = run.params if isinstance(run.params, dict) else {}
+    day = params.get("day")
+    path = params.get("path")
     return ingest_source(
         run.source,
         day=date.fromisoformat(day) if isinstance(day, str) else None,
-        path=run.params.get("path"),
+        path=_rerun_path(path) if path is not None else None,
+        query=str(params.get("query") or ""),
+        ids=[str(value) for value in params.get("ids") or []],
+        categories=[str(value) for value in params.get("categories") or []],
     )
+
+
+def _rerun_path(recorded: object) -> Path:
+    path = Path(str(recorded)).resolve()
+    allowed = [Path(folder).resolve() for folder in settings.INGEST_RERUN_DIRS]
+    if not any(path.is_relative_to(folder) for folder in allowed):
+        raise RerunRefused(
+            f"{recorded} is outside the folders re-runs may read (INGEST_RERUN_DIRS); "
+            "run `manage.py ingest --file` instead"
+        )
+    return path
 
 
 def ingest_daily(day: date) -> list[IngestRun]:
