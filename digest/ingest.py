@@ -6,6 +6,7 @@ else the normalised title (which also merges a title-only page capture with the
 same paper met later with its arXiv id).
 """
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
@@ -20,6 +21,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.weblinks import safe_url
 from digest.models import IngestRun, Paper
 from digest.sources.collect import collect
 from digest.sources.records import FetchError, PaperRecord, title_key
@@ -74,7 +76,7 @@ def records_upsert(
                 try:
                     # A savepoint per record: one bad row does not undo its batch.
                     with transaction.atomic():
-                        _upsert_one(record, existing, counts)
+                        _upsert_one(_with_safe_urls(record), existing, counts)
                 except (DatabaseError, ValidationError, ValueError) as exc:
                     logger.warning("ingest: %s: %s", record.title[:80], exc)
                     counts.add_error(f"{record.title[:80]}: {exc}")
@@ -84,6 +86,14 @@ def records_upsert(
         if progress:
             progress(start + len(batch), len(records))
     return counts
+
+
+def _with_safe_urls(record: PaperRecord) -> PaperRecord:
+    """The one place a feed's URLs enter a Paper: only http(s) survive (a javascript: URL would be a live link)."""
+    url, pdf_url = safe_url(record.url), safe_url(record.pdf_url)
+    if (url, pdf_url) == (record.url, record.pdf_url):
+        return record
+    return dataclasses.replace(record, url=url, pdf_url=pdf_url)
 
 
 def _existing_papers(records: list[PaperRecord]) -> dict[str, Paper]:

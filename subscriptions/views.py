@@ -13,7 +13,6 @@ from digest.build import picks_for_interests
 from digest.models import Paper
 from subscriptions import links, preview_budget, services
 from subscriptions.forms import DeleteForm, PreferencesForm, PreviewForm, SignupForm
-from subscriptions.links import safe_url
 from subscriptions.models import Subscriber
 from subscriptions.tokens import BadToken, read_token
 
@@ -116,7 +115,7 @@ def preview(request: HttpRequest) -> JsonResponse:
         {
             "paper_id": paper.pk,
             "title": paper.title,
-            "url": safe_url(paper.link),
+            "url": paper.link,
             "score": round(score, 3),
             "why": why,
         }
@@ -193,7 +192,7 @@ def feedback(request: HttpRequest, *, token: str, subscriber: Subscriber, data: 
         services.feedback_record(subscriber=subscriber, paper_id=paper.pk, signal=signal)
     context = {
         "paper": paper,
-        "paper_url": safe_url(paper.link),
+        "paper_url": paper.link,
         "signal": signal,
         "token": token,
         "recorded": recorded,

@@ -158,3 +158,22 @@ def test_the_inspector_needs_permission_to_view_subscribers(client, django_user_
     assert client.get(reverse("ops:inspector"), {"q": "@"}).status_code == 403
     user.user_permissions.add(*_permissions(["subscriptions.view_subscriber"]))
     assert b"secret@example.org" in client.get(reverse("ops:inspector"), {"q": "@"}).content
+
+
+@pytest.mark.parametrize("name", ["ops:dashboard", "ops:inspector"])
+def test_a_javascript_paper_url_is_never_a_live_link(staff_client, name):
+    item = DigestItemFactory(
+        paper__url="javascript:alert(document.cookie)",
+        paper__arxiv_id=None,
+        digest__status=Digest.Status.SENT,
+    )
+    query = (
+        {"subscriber": item.digest.subscriber_id, "date": item.digest.edition_date}
+        if name == "ops:inspector"
+        else {}
+    )
+
+    html = staff_client.get(reverse(name), query).content.decode()
+
+    assert item.paper.title in html
+    assert "javascript:" not in html
