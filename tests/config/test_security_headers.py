@@ -7,7 +7,7 @@ from django.test import Client
 
 from subscriptions import links
 from subscriptions.models import PendingChange, Subscriber
-from tests.factories import PaperFactory, SubscriberFactory
+from tests.factories import DigestItemFactory, PaperFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +68,11 @@ def _token_pages():
         ("get", _path(links.feedback_url(subscriber, paper.pk, 1))),
         ("post", _path(links.feedback_url(subscriber, paper.pk, 1))),
         ("get", _path(links.confirm_url(pending))),
+        (
+            "get",
+            _path(links.digest_url(subscriber, DigestItemFactory(digest__subscriber=subscriber).digest_id)),
+        ),
+        ("get", _path(links.digest_url(subscriber, 0))),
         ("get", "/preferences/forged/"),
     ]
 
