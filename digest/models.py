@@ -8,6 +8,8 @@ import numpy as np
 from django.db import models
 from django.db.models import Q
 
+from core.weblinks import safe_url
+
 
 class Paper(models.Model):
     # Stable identity across sources: the bare arXiv id (no version) when there
@@ -53,7 +55,8 @@ class Paper(models.Model):
 
     @property
     def link(self) -> str:
-        if self.url:
+        """Where the paper's title links to: never anything but http(s), whatever a row holds."""
+        if safe_url(self.url):
             return self.url
         if self.arxiv_id:
             return f"https://arxiv.org/abs/{self.arxiv_id}"

@@ -4,7 +4,10 @@ Every figure comes from ops.selectors and every lookup from ops.inspector;
 these views only read the query string and pick a template.
 """
 
+from collections.abc import Callable
+
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -13,9 +16,29 @@ from django.views.decorators.http import require_GET
 from ops import inspector, selectors
 from ops.forms import InspectorForm, InterestsForm, WindowForm
 
+# The model permissions each page needs, as the admin would ask for the same
+# rows: being staff alone opens nothing (a staff user without permissions once
+# listed every address through the inspector).
+DASHBOARD_PERMISSIONS = ("digest.view_dailyrun", "digest.view_ingestrun", "digest.view_digest")
+INSPECTOR_PERMISSIONS = ("subscriptions.view_subscriber", "digest.view_digest", "digest.view_paper")
+PREVIEW_PERMISSIONS = ("digest.view_paper",)
+RUNS_PERMISSIONS = ("digest.view_dailyrun", "digest.view_ingestrun")
+OPS_PERMISSIONS = sorted(
+    {*DASHBOARD_PERMISSIONS, *INSPECTOR_PERMISSIONS, *PREVIEW_PERMISSIONS, *RUNS_PERMISSIONS}
+)
+
+
+def staff_page(*permissions: str) -> Callable:
+    """Staff only (others go to the admin login), and 403 without every one of `permissions`."""
+
+    def decorator(view: Callable) -> Callable:
+        return staff_member_required(permission_required(permissions, raise_exception=True)(view))
+
+    return decorator
+
 
 @require_GET
-@staff_member_required
+@staff_page(*DASHBOARD_PERMISSIONS)
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     form = WindowForm(request.GET)
     window = selectors.window_for(days=form.days_or_default())
@@ -24,7 +47,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@staff_member_required
+@staff_page(*INSPECTOR_PERMISSIONS)
 def inspector_page(request: HttpRequest) -> HttpResponse:
     form = InspectorForm(request.GET or None)
     context = {"form": form, "preview_form": InterestsForm()}
@@ -50,7 +73,7 @@ def _subscriber_digest(subscriber, edition_date) -> dict:
 
 
 @require_GET
-@staff_member_required
+@staff_page(*PREVIEW_PERMISSIONS)
 def preview_page(request: HttpRequest) -> HttpResponse:
     form = InterestsForm(request.GET or None)
     context = {"form": InspectorForm(), "preview_form": form, "preview_requested": True}
@@ -60,7 +83,7 @@ def preview_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@staff_member_required
+@staff_page(*RUNS_PERMISSIONS)
 def runs_page(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     context = {

@@ -28,8 +28,9 @@ def digest_url(subscriber: Subscriber, digest_id: int) -> str:
     return absolute(reverse("digest:view", args=[make_token(subscriber, "digest", d=digest_id)]))
 
 
-def confirm_url(subscriber: Subscriber, *, change_id: int) -> str:
-    return absolute(reverse("subscriptions:confirm", args=[make_token(subscriber, "confirm", c=change_id)]))
+def confirm_url(subscriber: Subscriber) -> str:
+    """Opens the address's latest pending request, so a link mailed earlier stays the one to use."""
+    return absolute(reverse("subscriptions:confirm", args=[make_token(subscriber, "confirm")]))
 
 
 def unsubscribe_mailto(subscriber: Subscriber) -> str:

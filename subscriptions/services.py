@@ -5,19 +5,25 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
+from subscriptions.addresses import address_key
 from subscriptions.forms import PROFILE_FIELDS, SUBSCRIBER_FIELDS
-from subscriptions.models import Feedback, PendingChange, Subscriber, TopicProfile
+from subscriptions.models import ConsentRecord, Feedback, PendingChange, Subscriber, TopicProfile
 from subscriptions.tokens import MAX_AGE, BadToken, read_mailto_token
 
 logger = logging.getLogger(__name__)
 
-# Confirmation emails one address may get per hour, whoever asks: a sign-up
-# form must not become a way to flood someone else's inbox.
-CONFIRMATIONS_PER_HOUR = 3
+# One confirmation email per address in this interval, however many sign-ups
+# name it and whoever sends them: a sign-up form must not become a way to
+# flood someone's inbox. The owner is never locked out: the link in the mail
+# already sent opens the address's latest request, whoever made it, and the
+# mail carries no text from the request, so it is the mail the owner wanted.
+CONFIRMATION_INTERVAL = timedelta(hours=1)
 
 
 def subscriber_unsubscribe(*, subscriber: Subscriber) -> bool:
@@ -60,7 +66,7 @@ def subscriber_bounced(*, email: str, permanent: bool) -> bool:
     at once; other bounces count, and DIGEST_BOUNCE_LIMIT of them in a row stop
     it, as for 5xx answers over SMTP (digest.delivery). A sent digest resets the count.
     """
-    subscribers = Subscriber.objects.filter(email__iexact=email.strip())
+    subscribers = Subscriber.objects.filter(email=address_key(email))
     if not permanent:
         subscribers.update(bounce_count=F("bounce_count") + 1, updated_at=timezone.now())
         subscribers = subscribers.filter(bounce_count__gte=settings.DIGEST_BOUNCE_LIMIT)
@@ -74,7 +80,7 @@ def subscriber_bounced(*, email: str, permanent: bool) -> bool:
 def subscriber_complained(*, email: str) -> bool:
     """A spam complaint or an unsubscribe at the mail provider: never mail the address again unless asked."""
     changed = False
-    for subscriber in Subscriber.objects.filter(email__iexact=email.strip()):
+    for subscriber in Subscriber.objects.filter(email=address_key(email)):
         changed |= subscriber_unsubscribe(subscriber=subscriber)
     return changed
 
@@ -88,19 +94,24 @@ def subscriber_resubscribe(*, subscriber: Subscriber) -> bool:
 
 
 @transaction.atomic
-def subscriber_signup(*, email: str, data: dict) -> PendingChange:
+def subscriber_signup(
+    *, email: str, data: dict, form: str = "signup", ip: str | None = None
+) -> PendingChange:
     """Record a sign-up and queue its confirmation email; change nothing else.
 
     The caller sees the same outcome for new, pending, active and unsubscribed
     addresses: the settings wait in a PendingChange until the link is opened,
-    and the email is sent by a task after commit, outside the request.
+    and the email is sent by a task after commit, outside the request. Only the
+    latest request of an address is kept: its confirm link opens that one.
     """
     from subscriptions.tasks import send_confirmation
 
-    subscriber = Subscriber.objects.filter(email__iexact=email).first()
-    if subscriber is None:
-        subscriber = Subscriber.objects.create(email=email, status=Subscriber.Status.PENDING)
-    change = PendingChange.objects.create(subscriber=subscriber, data=data)
+    email = address_key(email)
+    subscriber, _ = Subscriber.objects.get_or_create(
+        email=email, defaults={"status": Subscriber.Status.PENDING}
+    )
+    subscriber.pending_changes.all().delete()
+    change = PendingChange.objects.create(subscriber=subscriber, data=data, form=form, ip=ip)
     transaction.on_commit(lambda: send_confirmation.delay(subscriber.pk, change.pk))
     return change
 
@@ -126,14 +137,37 @@ def pending_changes_purge(*, now=None) -> tuple[int, int]:
     return changes.get(PendingChange._meta.label, 0), addresses.get(Subscriber._meta.label, 0)
 
 
-def subscriber_may_get_confirmation(*, subscriber: Subscriber) -> bool:
-    since = timezone.now() - timedelta(hours=1)
-    return subscriber.pending_changes.filter(created_at__gte=since).count() <= CONFIRMATIONS_PER_HOUR
+def confirmation_claim(*, subscriber: Subscriber) -> bool:
+    """Take this interval's one confirmation email for the address; False when it is spent.
+
+    A conditional UPDATE, so two workers never both send. It moves neither
+    updated_at nor anything a confirm token hashes: earlier links keep working.
+    """
+    now = timezone.now()
+    return bool(
+        Subscriber.objects.filter(pk=subscriber.pk)
+        .filter(
+            Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lte=now - CONFIRMATION_INTERVAL)
+        )
+        .update(confirmation_sent_at=now)
+    )
+
+
+def confirmation_release(*, subscriber: Subscriber) -> None:
+    """The claimed email could not be sent: let the retry (or the next sign-up) send it."""
+    Subscriber.objects.filter(pk=subscriber.pk).update(confirmation_sent_at=None)
+
+
+def pending_change_latest(*, subscriber: Subscriber) -> PendingChange | None:
+    return subscriber.pending_changes.order_by("-created_at", "-id").first()
 
 
 @transaction.atomic
-def subscriber_confirm(*, subscriber: Subscriber, change: PendingChange) -> Subscriber:
-    """Apply a confirmed sign-up. Saving moves updated_at, so every confirm link of this address stops working."""
+def subscriber_confirm(*, subscriber: Subscriber, change: PendingChange, ip: str | None = None) -> Subscriber:
+    """Apply a confirmed sign-up and record the consent.
+
+    Saving moves updated_at, so every confirm link of this address stops working.
+    """
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     subscriber_update(subscriber=subscriber, data=change.data)
     if subscriber.status != Subscriber.Status.PAUSED:
@@ -141,7 +175,16 @@ def subscriber_confirm(*, subscriber: Subscriber, change: PendingChange) -> Subs
     subscriber.confirmed_at = timezone.now()
     subscriber.unsubscribed_at = None
     subscriber.bounce_count = 0
+    subscriber.confirmation_sent_at = None
     subscriber.save()
+    ConsentRecord.objects.create(
+        subscriber=subscriber,
+        form=change.form,
+        requested_at=change.created_at,
+        requested_ip=change.ip,
+        confirmed_at=subscriber.confirmed_at,
+        confirmed_ip=ip,
+    )
     subscriber.pending_changes.all().delete()
     return subscriber
 
@@ -174,9 +217,38 @@ def subscriber_resume(*, subscriber: Subscriber) -> bool:
     return bool(updated)
 
 
+@transaction.atomic
 def subscriber_delete(*, subscriber: Subscriber) -> None:
-    """Really delete: the profile, feedback, digests and pending changes cascade."""
+    """Really delete: the profile, feedback, digests, pending changes and consents cascade.
+
+    The admin's history (LogEntry) names the address in its object_repr and
+    change messages and has no foreign key to cascade along: delete it here.
+    """
+    from digest.models import Digest
+
+    owned = {
+        Subscriber: [subscriber.pk],
+        TopicProfile: TopicProfile.objects.filter(subscriber=subscriber).values_list("pk", flat=True),
+        Feedback: subscriber.feedback.values_list("pk", flat=True),
+        PendingChange: subscriber.pending_changes.values_list("pk", flat=True),
+        Digest: subscriber.digests.values_list("pk", flat=True),
+    }
+    for model, pks in owned.items():
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model), object_id__in=[str(pk) for pk in pks]
+        ).delete()
     subscriber.delete()
+
+
+def subscriber_revoke_links(*, subscriber: Subscriber) -> Subscriber:
+    """Make every preferences, view-in-browser and feedback link of this reader stop working.
+
+    Unsubscribe links keep working. The caller mails a fresh preferences link
+    to the address, so only the mailbox's owner gets the new one.
+    """
+    Subscriber.objects.filter(pk=subscriber.pk).update(links_version=F("links_version") + 1)
+    subscriber.refresh_from_db()
+    return subscriber
 
 
 def subscriber_export(*, subscriber: Subscriber) -> dict:
@@ -191,11 +263,23 @@ def subscriber_export(*, subscriber: Subscriber) -> dict:
         "send_hour": subscriber.send_hour,
         "timezone": subscriber.timezone,
         "digest_size": subscriber.digest_size,
+        "threshold": subscriber.threshold,
         "send_empty_note": subscriber.send_empty_note,
+        "bounce_count": subscriber.bounce_count,
         "created_at": subscriber.created_at.isoformat(),
         "confirmed_at": subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else None,
         "unsubscribed_at": subscriber.unsubscribed_at.isoformat() if subscriber.unsubscribed_at else None,
         "profile": {name: getattr(profile, name) for name in PROFILE_FIELDS} if profile else None,
+        "consent": [
+            {
+                "form": consent.form,
+                "requested_at": consent.requested_at.isoformat(),
+                "requested_ip": consent.requested_ip,
+                "confirmed_at": consent.confirmed_at.isoformat(),
+                "confirmed_ip": consent.confirmed_ip,
+            }
+            for consent in subscriber.consents.all()
+        ],
         "status_history": [
             {
                 "status": change.status,
@@ -205,7 +289,7 @@ def subscriber_export(*, subscriber: Subscriber) -> dict:
             for change in subscriber.status_changes.order_by("changed_at", "id")
         ],
         "pending_changes": [
-            {"data": change.data, "at": change.created_at.isoformat()}
+            {"data": change.data, "form": change.form, "ip": change.ip, "at": change.created_at.isoformat()}
             for change in subscriber.pending_changes.order_by("created_at")
         ],
         "feedback": [
@@ -222,6 +306,8 @@ def subscriber_export(*, subscriber: Subscriber) -> dict:
                 "edition_date": digest.edition_date.isoformat(),
                 "status": digest.status,
                 "sent_at": digest.sent_at.isoformat() if digest.sent_at else None,
+                "message_id": digest.message_id,
+                "last_error": digest.last_error,
                 "items": [
                     {
                         "rank": item.rank,
@@ -251,13 +337,17 @@ def feedback_undo(*, subscriber: Subscriber, paper_id: int) -> None:
     Feedback.objects.filter(subscriber=subscriber, paper_id=paper_id).delete()
 
 
-def confirmation_send(*, change: PendingChange) -> bool:
-    """Send the confirm link of `change`, unless this address already got its share this hour."""
+def confirmation_send(*, subscriber: Subscriber) -> bool:
+    """Send the address's confirm link, unless it already got one this interval.
+
+    The mail holds nothing the requester typed (interests, exclusions): whoever
+    asks, it reads the same, so it cannot carry a stranger's message. The
+    confirm page shows the request before anything is applied.
+    """
     from core.emails import email_build
     from subscriptions import links
 
-    subscriber = change.subscriber
-    if not subscriber_may_get_confirmation(subscriber=subscriber):
+    if not confirmation_claim(subscriber=subscriber):
         return False
     is_update = subscriber.confirmed_at is not None and subscriber.status in (
         Subscriber.Status.ACTIVE,
@@ -266,14 +356,21 @@ def confirmation_send(*, change: PendingChange) -> bool:
     context = {
         "email": subscriber.email,
         "is_update": is_update,
-        "confirm_url": links.confirm_url(subscriber, change_id=change.pk),
-        "interests": change.data.get("interests", ""),
-        "exclusions": change.data.get("exclusions", ""),
-        "frequency": dict(Subscriber.Frequency.choices).get(change.data.get("frequency"), ""),
-        "send_hour": change.data.get("send_hour"),
-        "timezone": change.data.get("timezone", ""),
-        "digest_size": change.data.get("digest_size"),
+        "confirm_url": links.confirm_url(subscriber),
         "expires_days": MAX_AGE["confirm"] // 86400,
     }
-    email_build("confirm", to=subscriber.email, context=context).send()
+    try:
+        email_build("confirm", to=subscriber.email, context=context).send()
+    except BaseException:
+        confirmation_release(subscriber=subscriber)
+        raise
     return True
+
+
+def links_send(*, subscriber: Subscriber) -> None:
+    """Mail the reader a fresh preferences link (after they revoked the old ones)."""
+    from core.emails import email_build
+    from subscriptions import links
+
+    context = {"email": subscriber.email, "preferences_url": links.preferences_url(subscriber)}
+    email_build("links", to=subscriber.email, context=context).send()

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.db.models import Count
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from digest.data import SAMPLE_CORPUS
 from digest.ingest import records_upsert
 from digest.models import DailyRun, Digest, DigestItem, IngestRun, Paper
 from digest.sources.jsonfile import parse_json_papers
+from ops.views import OPS_PERMISSIONS
 from subscriptions.models import Feedback, Subscriber, SubscriberStatusChange
 from tests.factories import (
     DailyRunFactory,
@@ -76,7 +78,12 @@ def page(browser):
 
 @pytest.fixture
 def staff(django_user_model):
-    return django_user_model.objects.create_user("operator", password=PASSWORD, is_staff=True)
+    user = django_user_model.objects.create_user("operator", password=PASSWORD, is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.get(content_type__app_label=app, codename=codename)
+        for app, codename in (name.split(".") for name in OPS_PERMISSIONS)
+    )
+    return user
 
 
 @pytest.fixture

@@ -2,9 +2,11 @@ import re
 from datetime import date
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from digest.models import Digest
+from ops.views import OPS_PERMISSIONS
 from tests.factories import DailyRunFactory, DigestFactory, DigestItemFactory, PaperFactory, SubscriberFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
@@ -12,9 +14,17 @@ pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 PAGES = ["ops:dashboard", "ops:inspector", "ops:preview", "ops:runs"]
 
 
+def _permissions(names):
+    return [
+        Permission.objects.get(content_type__app_label=app, codename=codename)
+        for app, codename in (name.split(".") for name in names)
+    ]
+
+
 @pytest.fixture
 def staff_client(client, django_user_model):
     user = django_user_model.objects.create_user("ops", password="pw", is_staff=True)
+    user.user_permissions.set(_permissions(OPS_PERMISSIONS))
     client.force_login(user)
     return client
 
@@ -126,3 +136,44 @@ def test_it_shows_the_runs_page_with_the_failure_banner(staff_client):
 
     assert b'data-banner="error"' in response.content
     assert b"broker unreachable" in response.content
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_refuses_staff_without_the_models_permissions(client, django_user_model, name):
+    SubscriberFactory(email="secret@example.org")
+    client.force_login(django_user_model.objects.create_user("bare", password="pw", is_staff=True))
+
+    response = client.get(reverse(name), {"q": "@"})
+
+    assert response.status_code == 403
+    assert b"secret@example.org" not in response.content
+
+
+def test_the_inspector_needs_permission_to_view_subscribers(client, django_user_model):
+    SubscriberFactory(email="secret@example.org")
+    user = django_user_model.objects.create_user("partial", password="pw", is_staff=True)
+    user.user_permissions.set(_permissions(["digest.view_digest", "digest.view_paper"]))
+    client.force_login(user)
+
+    assert client.get(reverse("ops:inspector"), {"q": "@"}).status_code == 403
+    user.user_permissions.add(*_permissions(["subscriptions.view_subscriber"]))
+    assert b"secret@example.org" in client.get(reverse("ops:inspector"), {"q": "@"}).content
+
+
+@pytest.mark.parametrize("name", ["ops:dashboard", "ops:inspector"])
+def test_a_javascript_paper_url_is_never_a_live_link(staff_client, name):
+    item = DigestItemFactory(
+        paper__url="javascript:alert(document.cookie)",
+        paper__arxiv_id=None,
+        digest__status=Digest.Status.SENT,
+    )
+    query = (
+        {"subscriber": item.digest.subscriber_id, "date": item.digest.edition_date}
+        if name == "ops:inspector"
+        else {}
+    )
+
+    html = staff_client.get(reverse(name), query).content.decode()
+
+    assert item.paper.title in html
+    assert "javascript:" not in html

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from digest.render import digest_preview_message
+from subscriptions.addresses import address_key
 from subscriptions.models import Subscriber
 
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, email, date=None, html=None, **options):
-        subscriber = Subscriber.objects.filter(email__iexact=email.strip()).first()
+        subscriber = Subscriber.objects.filter(email=address_key(email)).first()
         if subscriber is None:
             raise CommandError(f"No subscriber with the address {email!r}.")
         message = digest_preview_message(subscriber=subscriber, edition_date=date or timezone.now().date())
