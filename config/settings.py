@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from config.env import env_addresses, env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PAPER_DIGEST_VAR_DIR", str(BASE_DIR / "var")))
@@ -346,3 +346,19 @@ UNSUBSCRIBE_MAILTO = env_str("UNSUBSCRIBE_MAILTO", "")
 # (production images run it at build time).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Operations (deployment, error reporting, alerts) --------------------------
+# Owned by the operations work (docker-compose.yml, deploy/, docs/OPERATIONS.md).
+# Who hears about failures: Django mails server errors (500s) to ADMINS, and a failed
+# daily run or ingest mails them too (digest/alerts.py). Empty: no mail.
+ADMINS = env_addresses("DJANGO_ADMINS")
+# Optional error reporting (config/sentry.py): off unless a DSN is given.
+SENTRY_DSN = env_secret("SENTRY_DSN", "") or ""
+if SENTRY_DSN:
+    from config.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production" if PRODUCTION else "development"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+    )

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.chunks import chunked
+from digest import alerts
 from digest.candidates import candidate_window
 from digest.embedding import papers_embed
 from digest.models import DailyRun, Paper
@@ -76,4 +77,9 @@ def daily_run_finish(run_id: int) -> None:
 def daily_run_fail(run_id: int, error: str) -> None:
     DailyRun.objects.filter(pk=run_id).update(
         status=DailyRun.Status.FAILED, error=error[:5000], finished_at=timezone.now()
+    )
+    run = DailyRun.objects.get(pk=run_id)
+    alerts.admins_alert(
+        subject=f"Daily run {run.pk} for {run.edition_date} ({run.slot}) failed",
+        body=f"{run.chunks_done} of {run.chunks_total} chunks done.\n\n{error}",
     )
