@@ -204,3 +204,11 @@ def test_the_image_pins_torch_before_sentence_transformers():
         line.split("==")[0] for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line
     ]
     assert lines.index("torch") < lines.index("sentence-transformers")
+
+
+def test_the_readme_lists_every_beat_entry():
+    from config.celery import app
+
+    readme = (ROOT / "README.md").read_text()
+    for name, entry in app.conf.beat_schedule.items():
+        assert f"| `{name}` | `{entry['task']}` |" in readme, name
