@@ -365,3 +365,6 @@ if SENTRY_DSN:
         environment=env_str("SENTRY_ENVIRONMENT", "production" if PRODUCTION else "development"),
         traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
     )
+# After beat or the workers were down, send slots missed within this many hours are run
+# late, once each (digest/schedule.py); older ones are given up.
+DIGEST_CATCH_UP_HOURS = env_int("DIGEST_CATCH_UP_HOURS", 24)

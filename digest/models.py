@@ -4,6 +4,8 @@ The Digest row is the outbox: one per subscriber per edition date (a database
 constraint), and its status moves pending -> sending -> sent/failed, or skipped.
 """
 
+from datetime import timedelta
+
 import numpy as np
 from django.db import models
 from django.db.models import Q
@@ -108,6 +110,11 @@ class IngestRun(models.Model):
         return f"{self.source} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
 
 
+# A slot's run normally starts within seconds of the hour; an hour later is a missed slot
+# caught up (digest.schedule).
+LATE_AFTER = timedelta(hours=1)
+
+
 class DailyRun(models.Model):
     """One pass of the daily job for an edition date (and send slot), for the status page."""
 
@@ -129,12 +136,32 @@ class DailyRun(models.Model):
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # The UTC hour whose send slot this run serves (none for manual runs); a run that
+    # started an hour or more after it was caught up after an outage: it went out late.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
 
     def __str__(self):
         return f"{self.edition_date} {self.slot} {self.status}"
+
+    @property
+    def late(self) -> bool:
+        return self.scheduled_for is not None and self.started_at - self.scheduled_for >= LATE_AFTER
+
+
+class ScheduleSlot(models.Model):
+    """A UTC hour whose send slot has been run: where catching up after an outage starts."""
+
+    at = models.DateTimeField(unique=True)
+    ran_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} UTC"
 
 
 class Digest(models.Model):

@@ -73,11 +73,5 @@ def ingest_daily() -> int:
 
 @shared_task
 def run_due_slot() -> list[int]:
-    """Hourly: start a run for the subscribers whose local send hour it is."""
-    from digest.schedule import due_subscribers
-
-    now = timezone.now()
-    return [
-        pipeline.daily_run_start(edition_date=day, subscriber_ids=ids, slot=f"{now:%H}:00 UTC").pk
-        for day, ids in sorted(due_subscribers(now).items())
-    ]
+    """Hourly: start a run for the subscribers whose local send hour it is, and for missed hours."""
+    return [run.pk for run in pipeline.scheduled_runs_start(timezone.now())]

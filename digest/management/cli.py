@@ -10,8 +10,11 @@ import logging
 from argparse import ArgumentTypeError
 from datetime import date
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
+
+from digest.pipeline import chunked
 
 APP_LOGGERS = ("digest", "subscriptions")
 
@@ -47,6 +50,30 @@ class QuietCommand(BaseCommand):
         self.step(f"Embedding {missing} new papers with {model_name()}...")
         with self.progress_bar(total=missing, desc="Embedding", unit="paper") as bar:
             return papers_embed(progress=bar.update)
+
+    def send_left_over(self) -> None:
+        """Embedded mode has no sweep (no beat, no worker): digests left pending by a temporary
+        failure, such as a refused connection, or abandoned mid-send, go out with the next command.
+        A person running it is the retry, so the backoff wait is not honoured here."""
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
+            return  # beat's send_pending sweep does this
+        from digest.delivery import digest_ids_to_send, digests_send
+        from digest.models import Digest
+
+        deferred = Digest.objects.filter(status=Digest.Status.PENDING).values_list("pk", flat=True)
+        ids = sorted(set(digest_ids_to_send()) | set(deferred))
+        if not ids:
+            return
+        self.step(f"Sending {len(ids)} digests left over from an earlier run...")
+        sent = failed = retry = 0
+        for chunk in chunked(ids, settings.DIGEST_SEND_CHUNK_SIZE):
+            result = digests_send(digest_ids=chunk)
+            sent, failed, retry = (
+                sent + len(result.sent),
+                failed + len(result.failed),
+                retry + len(result.retry),
+            )
+        self.stdout.write(f"Left over from earlier: {sent} sent, {failed} failed, {retry} deferred again.")
 
     def progress_bar(self, *, total: int, desc: str, unit: str) -> tqdm:
         """A bar on a terminal, nothing in a log or a pipe (tqdm's disable=None)."""

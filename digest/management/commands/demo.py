@@ -71,9 +71,10 @@ class Command(QuietCommand):
                     subscriber=subscriber, defaults={"interests": interests, "exclusions": exclusions}
                 )
         self.embed_new_papers()
+        started = timezone.now()
+        self.send_left_over()
         emails = [s[0] for s in DEMO_SUBSCRIBERS]
         self.step(f"Scoring {len(emails)} demo subscribers against today's papers and sending...")
-        started = timezone.now()
         run = daily_run_start(
             edition_date=today,
             subscriber_ids=list(
