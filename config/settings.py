@@ -368,3 +368,15 @@ if SENTRY_DSN:
 # After beat or the workers were down, send slots missed within this many hours are run
 # late, once each (digest/schedule.py); older ones are given up.
 DIGEST_CATCH_UP_HOURS = env_int("DIGEST_CATCH_UP_HOURS", 24)
+# Retention (digest/retention.py, purged nightly): runs and recorded slots, and digests with
+# their items. Papers are never deleted. Digests are kept at least as long as a run can still
+# meet their date (the candidate window plus the catch-up window), or a purge could let a
+# reader be sent a paper twice.
+RETENTION_RUNS_DAYS = env_int("RETENTION_RUNS_DAYS", 180)
+RETENTION_SLOTS_DAYS = env_int("RETENTION_SLOTS_DAYS", 7)
+RETENTION_DIGESTS_DAYS = env_int("RETENTION_DIGESTS_DAYS", 730)
+_MIN_DIGEST_DAYS = DIGEST_LOOKBACK_DAYS + DIGEST_CATCH_UP_HOURS // 24 + 2
+if RETENTION_DIGESTS_DAYS < _MIN_DIGEST_DAYS:
+    raise ImproperlyConfigured(
+        f"RETENTION_DIGESTS_DAYS must be at least {_MIN_DIGEST_DAYS} (DIGEST_LOOKBACK_DAYS + catch-up + 2)"
+    )

@@ -75,3 +75,13 @@ def ingest_daily() -> int:
 def run_due_slot() -> list[int]:
     """Hourly: start a run for the subscribers whose local send hour it is, and for missed hours."""
     return [run.pk for run in pipeline.scheduled_runs_start(timezone.now())]
+
+
+@shared_task
+def purge_expired_records() -> dict:
+    """Nightly: delete what the retention settings let go (digest/retention.py)."""
+    from dataclasses import asdict
+
+    from digest.retention import records_purge
+
+    return asdict(records_purge(today=timezone.now().date()))

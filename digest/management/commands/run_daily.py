@@ -14,6 +14,7 @@ from django.utils import timezone
 from digest.management.cli import QuietCommand, day_argument
 from digest.models import DailyRun, Digest
 from digest.pipeline import daily_run_start, scheduled_runs_start
+from digest.retention import oldest_kept_edition
 from digest.schedule import due_on
 
 
@@ -45,6 +46,11 @@ class Command(QuietCommand):
         # Local days run at most one day ahead of UTC (UTC+14); a later date is a typo.
         if date and date > today + timedelta(days=1):
             raise CommandError(f"--date {date} is in the future (today is {today} UTC)")
+        # Its digests may have been purged: a run could send papers again (digest/retention.py).
+        if date and date < oldest_kept_edition(today):
+            raise CommandError(
+                f"--date {date} is older than RETENTION_DIGESTS_DAYS ({settings.RETENTION_DIGESTS_DAYS})"
+            )
         self.embed_new_papers()
         self.send_left_over()
         if settings.CELERY_TASK_ALWAYS_EAGER:
