@@ -164,6 +164,16 @@ class ScheduleSlot(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} UTC"
 
 
+class EmptyReason(models.TextChoices):
+    """Why a reader's digest for a day has no papers."""
+
+    NO_NEW_PAPERS = "no_new_papers", "No new papers were announced"
+    NO_INTERESTS = "no_interests", "No interests to match"
+    BELOW_THRESHOLD = "below_threshold", "Nothing scored above the reader's threshold"
+    ALL_SENT = "all_sent", "Every match was sent before (or rated)"
+    ALL_EXCLUDED = "all_excluded", "Every match hit an exclusion"
+
+
 class Digest(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"  # built, waiting to be sent
@@ -186,6 +196,9 @@ class Digest(models.Model):
     # the doubling wait of the send task's retries holds for the sweep too.
     retry_after = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Why a digest has no papers (skipped, or the "nothing new" note): digest/skip_reasons.py.
+    empty_reason = models.CharField(max_length=20, choices=EmptyReason.choices, blank=True)
+    empty_detail = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = [
