@@ -65,7 +65,7 @@ def runs_page(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     context = {
         "today": today,
-        "banner": selectors.run_banner(today),
+        "banner": selectors.status_banner(timezone.now()),
         "daily_runs": selectors.daily_runs_recent(),
         "latest_ingests": selectors.ingest_runs_latest_per_source(),
         "recent_ingests": selectors.ingest_runs_recent(),
