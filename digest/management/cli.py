@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from digest.pipeline import chunked
+from core.chunks import chunked
 
 APP_LOGGERS = ("digest", "subscriptions")
 

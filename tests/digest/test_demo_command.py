@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def outbox(settings, tmp_path):
-    settings.EMAIL_BACKEND = "digest.outbox.OutboxEmailBackend"
+    settings.EMAIL_BACKEND = "core.file_backend.FileEmailBackend"
     settings.EMAIL_OUTBOX_DIR = tmp_path / "outbox"
     return settings.EMAIL_OUTBOX_DIR
 
