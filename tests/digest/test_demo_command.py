@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from digest.models import Digest, IngestRun
+from ops import selectors
 from subscriptions.models import Subscriber
 
 # Committed for real, as on a laptop: the on-commit sends run before the command prints.
@@ -33,6 +34,8 @@ def test_it_sends_the_demo_digests_once_and_says_so_on_a_second_run(outbox):
     ingest = IngestRun.objects.get()
     assert (ingest.source, ingest.status, ingest.created) == ("file", IngestRun.Status.SUCCEEDED, 343)
     assert "Sample papers: 343 read, 343 new" in out
+    # So the dashboard's "Papers created by ingest" counts them.
+    assert selectors.papers_created_per_day_by_source(selectors.window_for(days=1)) == {"file": [343]}
     assert Subscriber.objects.count() == 5
     sent = Digest.objects.filter(status=Digest.Status.SENT).count()
     assert sent >= 1 and len(re.findall(r" sent \d+ papers: ", out)) == sent
