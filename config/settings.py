@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from config.env import env_addresses, env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PAPER_DIGEST_VAR_DIR", str(BASE_DIR / "var")))
@@ -24,6 +24,9 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# No "Loading weights" bar from transformers in every command, worker and web log: loading
+# the bundled model takes a fraction of a second once torch is imported.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 # --- Core ------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#core-settings
@@ -420,3 +423,34 @@ UNSUBSCRIBE_MAILTO = env_str("UNSUBSCRIBE_MAILTO", "")
 # (production images run it at build time).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Operations (deployment, error reporting, alerts) --------------------------
+# Owned by the operations work (docker-compose.yml, deploy/, docs/OPERATIONS.md).
+# Who hears about failures: Django mails server errors (500s) to ADMINS, and a failed
+# daily run or ingest mails them too (digest/alerts.py). Empty: no mail.
+ADMINS = env_addresses("DJANGO_ADMINS")
+# Optional error reporting (config/sentry.py): off unless a DSN is given.
+SENTRY_DSN = env_secret("SENTRY_DSN", "") or ""
+if SENTRY_DSN:
+    from config.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production" if PRODUCTION else "development"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+    )
+# After beat or the workers were down, send slots missed within this many hours are run
+# late, once each (digest/schedule.py); older ones are given up.
+DIGEST_CATCH_UP_HOURS = env_int("DIGEST_CATCH_UP_HOURS", 24)
+# Retention (digest/retention.py, purged nightly): runs and recorded slots, and digests with
+# their items. Papers are never deleted. Digests are kept at least as long as a run can still
+# meet their date (the candidate window plus the catch-up window), or a purge could let a
+# reader be sent a paper twice.
+RETENTION_RUNS_DAYS = env_int("RETENTION_RUNS_DAYS", 180)
+RETENTION_SLOTS_DAYS = env_int("RETENTION_SLOTS_DAYS", 7)
+RETENTION_DIGESTS_DAYS = env_int("RETENTION_DIGESTS_DAYS", 730)
+_MIN_DIGEST_DAYS = DIGEST_LOOKBACK_DAYS + DIGEST_CATCH_UP_HOURS // 24 + 2
+if RETENTION_DIGESTS_DAYS < _MIN_DIGEST_DAYS:
+    raise ImproperlyConfigured(
+        f"RETENTION_DIGESTS_DAYS must be at least {_MIN_DIGEST_DAYS} (DIGEST_LOOKBACK_DAYS + catch-up + 2)"
+    )

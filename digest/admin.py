@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from digest import delivery, embedding, ingest
-from digest.models import DailyRun, Digest, DigestItem, IngestRun, Paper, PaperEmbedding
+from digest.models import DailyRun, Digest, DigestItem, IngestRun, Paper, PaperEmbedding, ScheduleSlot
 
 
 class EmbeddedFilter(admin.SimpleListFilter):
@@ -126,10 +126,25 @@ class DailyRunAdmin(admin.ModelAdmin):
         "subscribers",
         "digests_built",
         "digests_skipped",
+        "scheduled_for",
+        "late",
     )
     list_filter = ("status", "slot", "edition_date")
     date_hierarchy = "edition_date"
     readonly_fields = ("started_at",)
+
+    @admin.display(boolean=True, description="late")
+    def late(self, run: DailyRun) -> bool:
+        return run.late
+
+
+@admin.register(ScheduleSlot)
+class ScheduleSlotAdmin(admin.ModelAdmin):
+    """The hours whose send slot ran; catching up after an outage starts after the latest."""
+
+    list_display = ("at", "ran_at")
+    date_hierarchy = "at"
+    readonly_fields = ("ran_at",)
 
 
 class DigestItemInline(admin.TabularInline):
@@ -152,7 +167,7 @@ class DigestAdmin(admin.ModelAdmin):
         "error_short",
         "inspect",
     )
-    list_filter = ("status", "edition_date")
+    list_filter = ("status", "empty_reason", "edition_date")
     search_fields = ("subscriber__email", "message_id")
     date_hierarchy = "edition_date"
     list_select_related = ("subscriber",)

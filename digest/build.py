@@ -17,6 +17,7 @@ from digest import ranking
 from digest.candidates import candidate_window, latest_edition_date, paper_set
 from digest.models import Digest, DigestItem, Paper
 from digest.profiles import profile_for_new_reader, profiles_for
+from digest.skip_reasons import empty_digest_reasons
 from subscriptions.models import Subscriber
 
 logger = logging.getLogger(__name__)
@@ -39,11 +40,15 @@ def digests_build(*, subscriber_ids: list[int], edition_date: date) -> tuple[lis
     for subscriber in subscribers:
         by_window[candidate_window(edition_date, subscriber)].append(subscriber)
     picks: dict[int, list[ranking.Pick]] = {}
+    empty: dict[int, tuple[str, str]] = {}
     for (start, end), group in by_window.items():
         papers = paper_set(start, end)
-        picks.update(ranking.rank(papers, profiles_for(group, edition_date=edition_date)))
+        profiles = profiles_for(group, edition_date=edition_date)
+        picked = ranking.rank(papers, profiles)
+        picks.update(picked)
+        empty.update(empty_digest_reasons(papers, profiles, [s.pk for s in group if not picked.get(s.pk)]))
     try:
-        return _write_digests(subscribers, picks, edition_date)
+        return _write_digests(subscribers, picks, edition_date, empty)
     except IntegrityError:
         # A concurrent builder wrote some of these rows first; build only the rest.
         logger.info("digests_build: concurrent build for %s, retrying the remainder", edition_date)
@@ -52,13 +57,25 @@ def digests_build(*, subscriber_ids: list[int], edition_date: date) -> tuple[lis
 
 @transaction.atomic
 def _write_digests(
-    subscribers: list[Subscriber], picks: dict[int, list[ranking.Pick]], edition_date: date
+    subscribers: list[Subscriber],
+    picks: dict[int, list[ranking.Pick]],
+    edition_date: date,
+    empty: dict[int, tuple[str, str]],
 ) -> tuple[list[int], int]:
     digests = []
     for subscriber in subscribers:
         chosen = picks.get(subscriber.pk, [])
         status = Digest.Status.PENDING if chosen or subscriber.send_empty_note else Digest.Status.SKIPPED
-        digests.append(Digest(subscriber=subscriber, edition_date=edition_date, status=status))
+        reason, detail = empty.get(subscriber.pk, ("", ""))
+        digests.append(
+            Digest(
+                subscriber=subscriber,
+                edition_date=edition_date,
+                status=status,
+                empty_reason=reason,
+                empty_detail=detail[:300],
+            )
+        )
     Digest.objects.bulk_create(digests)
     if any(d.pk is None for d in digests):  # backends without RETURNING
         saved = dict(

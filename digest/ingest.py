@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.weblinks import safe_url
+from digest import alerts
 from digest.models import IngestRun, Paper
 from digest.sources.collect import collect
 from digest.sources.records import FetchError, PaperRecord, title_key
@@ -246,6 +247,11 @@ def ingest_run_finish(
     run.status = IngestRun.Status.FAILED if error else IngestRun.Status.SUCCEEDED
     run.finished_at = timezone.now()
     run.save()
+    if error:
+        alerts.admins_alert(
+            subject=f"Ingest of {run.source} failed",
+            body=f"Ingest run {run.pk} ({run.params or 'no parameters'}) failed:\n\n{error}",
+        )
     return run
 
 

@@ -62,13 +62,21 @@ def inspector_page(request: HttpRequest) -> HttpResponse:
 
 
 def _subscriber_digest(subscriber, edition_date) -> dict:
-    context = {"subscriber": subscriber, "edition_date": edition_date}
+    context = {
+        "subscriber": subscriber,
+        "edition_date": edition_date,
+        "schedule": inspector.reader_schedule(subscriber),
+        "profile": getattr(subscriber, "profile", None),
+    }
     digest = inspector.digest_for(subscriber, edition_date)
     if digest:
         context.update(digest=digest, picks=inspector.digest_picks(digest))
         return context
-    context["picks"] = inspector.subscriber_picks_now(subscriber, edition_date)
-    context["is_preview"] = True
+    context["no_digest"] = no_digest = inspector.why_no_digest(subscriber, edition_date, timezone.now())
+    # A weekly reader on another weekday, or a paused one, would get nothing: no "would get" list.
+    if no_digest.previewable:
+        context["picks"] = inspector.subscriber_picks_now(subscriber, edition_date)
+        context["is_preview"] = True
     return context
 
 
@@ -88,7 +96,7 @@ def runs_page(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     context = {
         "today": today,
-        "banner": selectors.run_banner(today),
+        "banner": selectors.status_banner(timezone.now()),
         "daily_runs": selectors.daily_runs_recent(),
         "latest_ingests": selectors.ingest_runs_latest_per_source(),
         "recent_ingests": selectors.ingest_runs_recent(),
