@@ -10,6 +10,7 @@ COPY requirements.txt .
 # torch==2.13.0 is pinned first in requirements.txt; the CPU wheel index keeps CUDA out of the image.
 RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt
 
+# .dockerignore keeps .venv, .git, var/ and .env out.
 COPY . .
 RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var \
     # collectstatic needs settings, so a key: a random one that lives only for this command.
@@ -18,4 +19,5 @@ RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var \
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers, timeouts and the access-log format: deploy/gunicorn.conf.py.
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi:application"]

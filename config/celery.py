@@ -33,4 +33,9 @@ app.conf.beat_schedule = {
         "task": "subscriptions.tasks.purge_expired_pending_changes",
         "schedule": crontab(minute=40, hour=3),
     },
+    # Old runs, recorded slots and digests, as the RETENTION_* settings say.
+    "purge-expired-records": {
+        "task": "digest.tasks.purge_expired_records",
+        "schedule": crontab(minute=50, hour=3),
+    },
 }

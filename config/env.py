@@ -5,6 +5,7 @@ DEBUG=ture must fail loudly rather than silently mean False.
 """
 
 import os
+from email.utils import getaddresses
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -59,3 +60,13 @@ def env_secret(name: str, default: str | None = None) -> str | None:
         with open(path, encoding="utf-8") as handle:
             return handle.read().strip()
     return os.environ.get(name, default)
+
+
+def env_addresses(name: str) -> list[tuple[str, str]]:
+    """A comma-separated list of addresses ("Ada <ada@example.org>, ops@example.org") as (name, email) pairs."""
+    raw = os.environ.get(name, "")
+    pairs = [(display, address) for display, address in getaddresses([raw]) if address]
+    for _, address in pairs:
+        if "@" not in address:
+            raise ImproperlyConfigured(f"{name} must list email addresses, got {address!r}")
+    return pairs

@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from config.env import env_addresses, env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PAPER_DIGEST_VAR_DIR", str(BASE_DIR / "var")))
@@ -24,6 +24,9 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# No "Loading weights" bar from transformers in every command, worker and web log: loading
+# the bundled model takes a fraction of a second once torch is imported.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 # --- Core ------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#core-settings
@@ -97,6 +100,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "anymail",
+    "axes",
+    "csp",
     "digest",
     "subscriptions",
 ]
@@ -106,10 +111,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before Django's: the null Origin of our no-referrer token pages' forms (config/csrf.py).
+    "config.csrf.TokenPageNullOriginMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -153,6 +163,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # --- Cache -----------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/cache/
+# Rate limits and the preview budget count in the cache, so every web process
+# must share one: production refuses to serve without REDIS_URL (config/checks.py).
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -178,12 +190,72 @@ except OSError:  # a read-only image: collectstatic made it at build time, or no
     pass
 
 # --- Security --------------------------------------------------------------
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", PRODUCTION)
+# https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.security
+# HTTPS is on when the public URL is https (override with DJANGO_HTTPS): then
+# plain HTTP redirects to HTTPS (except /healthz, which probes call inside the
+# network) and browsers are told to use nothing else for a year (HSTS).
+HTTPS = env_bool("DJANGO_HTTPS", SITE_URL.startswith("https://"))
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading is a promise about the whole domain that its owner makes (hstspreload.org).
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", PRODUCTION or HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+# X-Forwarded-Proto says "this came over HTTPS" only when our own TLS proxy
+# sets it; a client talking to gunicorn directly could send it too. Trust it
+# only when the operator says a proxy of ours overwrites it.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False) else None
+)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Content-Security-Policy (django-csp): scripts only from our own static files;
+# inline styles stay allowed (the pages and the emails' HTML use them), inline
+# scripts and plugins do not, and no other site may frame our pages.
+# https://django-csp.readthedocs.io/
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+        **({"upgrade-insecure-requests": True} if HTTPS else {}),
+    }
+}
+
+# Passwords of staff accounts (the admin and /ops/).
+# https://docs.djangoproject.com/en/5.2/topics/auth/passwords/#password-validation
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Failed staff logins (django-axes): after AXES_FAILURE_LIMIT failures from
+# one client address, logins from it are refused for an hour.
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+# The password field is never stored with a failed attempt.
+AXES_SENSITIVE_PARAMETERS = ["password"]
 
 # --- Rate limits -------------------------------------------------------------
 # https://django-ratelimit.readthedocs.io/en/stable/settings.html
@@ -300,6 +372,11 @@ DIGEST_MAX_TRENDING = 10
 
 # --- Sources -----------------------------------------------------------------
 # Where papers come from (digest/sources/) and how politely we ask.
+# The only folders the admin's "re-run" may read a file from (digest.ingest.ingest_rerun):
+# the shipped data and var/ingest/. Files elsewhere are re-read with `manage.py ingest`.
+INGEST_RERUN_DIRS = env_list(
+    "INGEST_RERUN_DIRS", [str(BASE_DIR / "digest" / "data"), str(VAR_DIR / "ingest")]
+)
 # arXiv terms of use: https://info.arxiv.org/help/api/tou.html (one request per 3 s).
 SOURCES_HF_DAILY_URL = env_str("SOURCES_HF_DAILY_URL", "https://huggingface.co/api/daily_papers")
 SOURCES_ARXIV_API_URL = env_str("SOURCES_ARXIV_API_URL", "https://export.arxiv.org/api/query")
@@ -356,3 +433,34 @@ UNSUBSCRIBE_MAILTO = env_str("UNSUBSCRIBE_MAILTO", "")
 # (production images run it at build time).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Operations (deployment, error reporting, alerts) --------------------------
+# Owned by the operations work (docker-compose.yml, deploy/, docs/OPERATIONS.md).
+# Who hears about failures: Django mails server errors (500s) to ADMINS, and a failed
+# daily run or ingest mails them too (digest/alerts.py). Empty: no mail.
+ADMINS = env_addresses("DJANGO_ADMINS")
+# Optional error reporting (config/sentry.py): off unless a DSN is given.
+SENTRY_DSN = env_secret("SENTRY_DSN", "") or ""
+if SENTRY_DSN:
+    from config.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production" if PRODUCTION else "development"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+    )
+# After beat or the workers were down, send slots missed within this many hours are run
+# late, once each (digest/schedule.py); older ones are given up.
+DIGEST_CATCH_UP_HOURS = env_int("DIGEST_CATCH_UP_HOURS", 24)
+# Retention (digest/retention.py, purged nightly): runs and recorded slots, and digests with
+# their items. Papers are never deleted. Digests are kept at least as long as a run can still
+# meet their date (the candidate window plus the catch-up window), or a purge could let a
+# reader be sent a paper twice.
+RETENTION_RUNS_DAYS = env_int("RETENTION_RUNS_DAYS", 180)
+RETENTION_SLOTS_DAYS = env_int("RETENTION_SLOTS_DAYS", 7)
+RETENTION_DIGESTS_DAYS = env_int("RETENTION_DIGESTS_DAYS", 730)
+_MIN_DIGEST_DAYS = DIGEST_LOOKBACK_DAYS + DIGEST_CATCH_UP_HOURS // 24 + 2
+if RETENTION_DIGESTS_DAYS < _MIN_DIGEST_DAYS:
+    raise ImproperlyConfigured(
+        f"RETENTION_DIGESTS_DAYS must be at least {_MIN_DIGEST_DAYS} (DIGEST_LOOKBACK_DAYS + catch-up + 2)"
+    )

@@ -20,4 +20,4 @@ urlpatterns = [
 # a webhook secret: without one anyone could post a fake bounce and stop a
 # subscriber's mail (subscriptions/webhooks.py).
 if settings.ANYMAIL.get("WEBHOOK_SECRET"):
-    urlpatterns.append(path("anymail/", include("anymail.urls")))
+    urlpatterns.append(path("anymail/", include("subscriptions.webhook_urls")))

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from digest import delivery, embedding, ingest
-from digest.models import DailyRun, Digest, DigestItem, IngestRun, Paper, PaperEmbedding
+from digest.models import DailyRun, Digest, DigestItem, IngestRun, Paper, PaperEmbedding, ScheduleSlot
 
 
 class EmbeddedFilter(admin.SimpleListFilter):
@@ -52,7 +52,8 @@ class PaperAdmin(admin.ModelAdmin):
     def embedded(self, paper):
         return paper.has_embedding
 
-    @admin.action(description="Re-embed selected papers (current model)")
+    # Each action changes rows: a staff user who may only view them must not run it.
+    @admin.action(description="Re-embed selected papers (current model)", permissions=["change"])
     def reembed(self, request, queryset):
         done = embedding.papers_reembed(paper_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(
@@ -87,13 +88,24 @@ class IngestRunAdmin(admin.ModelAdmin):
     list_filter = ("status", "source", "started_at")
     search_fields = ("source",)
     date_hierarchy = "started_at"
-    readonly_fields = ("started_at",)
     actions = ("rerun",)
 
-    @admin.action(description="Re-run selected ingests (same source, day and file)")
+    # A run is a record written by the ingest itself. Added or edited here, its
+    # parameters could make a re-run read any file on the server.
+    def has_add_permission(self, request):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in IngestRun._meta.fields]
+
+    @admin.action(description="Re-run selected ingests (same source and parameters)", permissions=["change"])
     def rerun(self, request, queryset):
         for run in queryset:
-            new = ingest.ingest_rerun(run)
+            try:
+                new = ingest.ingest_rerun(run)
+            except ValueError as exc:  # refused, or parameters that make no request
+                self.message_user(request, f"{run.source}: not re-run: {exc}", messages.ERROR)
+                continue
             level = messages.SUCCESS if new.status == IngestRun.Status.SUCCEEDED else messages.WARNING
             self.message_user(
                 request,
@@ -114,10 +126,25 @@ class DailyRunAdmin(admin.ModelAdmin):
         "subscribers",
         "digests_built",
         "digests_skipped",
+        "scheduled_for",
+        "late",
     )
     list_filter = ("status", "slot", "edition_date")
     date_hierarchy = "edition_date"
     readonly_fields = ("started_at",)
+
+    @admin.display(boolean=True, description="late")
+    def late(self, run: DailyRun) -> bool:
+        return run.late
+
+
+@admin.register(ScheduleSlot)
+class ScheduleSlotAdmin(admin.ModelAdmin):
+    """The hours whose send slot ran; catching up after an outage starts after the latest."""
+
+    list_display = ("at", "ran_at")
+    date_hierarchy = "at"
+    readonly_fields = ("ran_at",)
 
 
 class DigestItemInline(admin.TabularInline):
@@ -140,7 +167,7 @@ class DigestAdmin(admin.ModelAdmin):
         "error_short",
         "inspect",
     )
-    list_filter = ("status", "edition_date")
+    list_filter = ("status", "empty_reason", "edition_date")
     search_fields = ("subscriber__email", "message_id")
     date_hierarchy = "edition_date"
     list_select_related = ("subscriber",)
@@ -170,7 +197,7 @@ class DigestAdmin(admin.ModelAdmin):
             digest.edition_date.isoformat(),
         )
 
-    @admin.action(description="Resend selected failed digests")
+    @admin.action(description="Resend selected failed digests", permissions=["change"])
     def resend_failed(self, request, queryset):
         requeued = delivery.digests_resend_failed(digest_ids=list(queryset.values_list("pk", flat=True)))
         skipped = queryset.count() - len(requeued)

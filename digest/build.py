@@ -19,6 +19,7 @@ from digest import ranking
 from digest.candidates import candidate_window, latest_edition_date, paper_set
 from digest.models import Digest, DigestItem, Paper
 from digest.profiles import profile_for_new_reader, profiles_for
+from digest.skip_reasons import empty_digest_reasons
 from digest.trending import trending_picks
 from subscriptions.models import Subscriber
 
@@ -43,6 +44,7 @@ def digests_build(*, subscriber_ids: list[int], edition_date: date) -> tuple[lis
         by_window[candidate_window(edition_date, subscriber)].append(subscriber)
     picks: dict[int, list[ranking.Pick]] = {}
     trending: dict[int, list[ranking.Pick]] = {}
+    empty: dict[int, tuple[str, str]] = {}
     for (start, end), group in by_window.items():
         papers = paper_set(start, end)
         profiles = profiles_for(group, edition_date=edition_date)
@@ -50,8 +52,9 @@ def digests_build(*, subscriber_ids: list[int], edition_date: date) -> tuple[lis
         picks.update(personal)
         sizes = {s.pk: s.trending_size for s in group}
         trending.update(trending_picks(papers, profiles, personal=personal, sizes=sizes))
+        empty.update(empty_digest_reasons(papers, profiles, [s.pk for s in group if not personal.get(s.pk)]))
     try:
-        return _write_digests(subscribers, picks, trending, edition_date)
+        return _write_digests(subscribers, picks, trending, edition_date, empty)
     except IntegrityError:
         # A concurrent builder wrote some of these rows first; build only the rest.
         logger.info("digests_build: concurrent build for %s, retrying the remainder", edition_date)
@@ -76,12 +79,23 @@ def _items_for(
     return [(pick, False) for pick in personal] + [(pick, True) for pick in trending]
 
 
+def _trending_note(subscriber: Subscriber, sent: int, found: int) -> str:
+    if sent:
+        return "; " + ngettext("sent %(num)d trending paper", "sent %(num)d trending papers", sent) % {
+            "num": sent
+        }
+    if found and subscriber.trending_size:
+        return "; trending papers held back (the reader wants them only with personal picks)"
+    return ""
+
+
 @transaction.atomic
 def _write_digests(
     subscribers: list[Subscriber],
     picks: dict[int, list[ranking.Pick]],
     trending: dict[int, list[ranking.Pick]],
     edition_date: date,
+    empty: dict[int, tuple[str, str]],
 ) -> tuple[list[int], int]:
     digests = []
     items: dict[int, list[tuple[ranking.Pick, bool]]] = {}
@@ -91,7 +105,21 @@ def _write_digests(
         )
         worth_sending = items[subscriber.pk] or subscriber.send_empty_note
         status = Digest.Status.PENDING if worth_sending else Digest.Status.SKIPPED
-        digests.append(Digest(subscriber=subscriber, edition_date=edition_date, status=status))
+        reason, detail = empty.get(subscriber.pk, ("", ""))
+        if reason:
+            # Nothing personal: say whether the trending papers went out instead.
+            detail += _trending_note(
+                subscriber, len(items[subscriber.pk]), len(trending.get(subscriber.pk, []))
+            )
+        digests.append(
+            Digest(
+                subscriber=subscriber,
+                edition_date=edition_date,
+                status=status,
+                empty_reason=reason,
+                empty_detail=detail[:300],
+            )
+        )
     Digest.objects.bulk_create(digests)
     if any(d.pk is None for d in digests):  # backends without RETURNING
         saved = dict(

@@ -6,6 +6,7 @@ else the normalised title (which also merges a title-only page capture with the
 same paper met later with its arXiv id).
 """
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
@@ -20,6 +21,8 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.weblinks import safe_url
+from digest import alerts
 from digest.models import IngestRun, Paper
 from digest.sources.collect import collect
 from digest.sources.records import FetchError, PaperRecord, title_key
@@ -74,7 +77,7 @@ def records_upsert(
                 try:
                     # A savepoint per record: one bad row does not undo its batch.
                     with transaction.atomic():
-                        _upsert_one(record, existing, counts)
+                        _upsert_one(_with_safe_urls(record), existing, counts)
                 except (DatabaseError, ValidationError, ValueError) as exc:
                     logger.warning("ingest: %s: %s", record.title[:80], exc)
                     counts.add_error(f"{record.title[:80]}: {exc}")
@@ -84,6 +87,14 @@ def records_upsert(
         if progress:
             progress(start + len(batch), len(records))
     return counts
+
+
+def _with_safe_urls(record: PaperRecord) -> PaperRecord:
+    """The one place a feed's URLs enter a Paper: only http(s) survive (a javascript: URL would be a live link)."""
+    url, pdf_url = safe_url(record.url), safe_url(record.pdf_url)
+    if (url, pdf_url) == (record.url, record.pdf_url):
+        return record
+    return dataclasses.replace(record, url=url, pdf_url=pdf_url)
 
 
 def _existing_papers(records: list[PaperRecord]) -> dict[str, Paper]:
@@ -236,6 +247,11 @@ def ingest_run_finish(
     run.status = IngestRun.Status.FAILED if error else IngestRun.Status.SUCCEEDED
     run.finished_at = timezone.now()
     run.save()
+    if error:
+        alerts.admins_alert(
+            subject=f"Ingest of {run.source} failed",
+            body=f"Ingest run {run.pk} ({run.params or 'no parameters'}) failed:\n\n{error}",
+        )
     return run
 
 
@@ -301,14 +317,40 @@ def ingest_source(
     return run
 
 
+class RerunRefused(ValueError):
+    """A run whose recorded parameters this deployment will not repeat."""
+
+
 def ingest_rerun(run: IngestRun) -> IngestRun:
-    """Run the same source again with the day and file of an earlier run (the admin's action)."""
-    day = run.params.get("day")
+    """Repeat an earlier run (the admin's action): its own source and recorded parameters, nothing else.
+
+    Runs are written by ingest_source only; the admin can neither add nor edit
+    them. A file is re-read only from settings.INGEST_RERUN_DIRS: a row naming
+    any other path, however it got there, must not make the server read it
+    (its lines would land in the run's errors, shown to every staff user).
+    """
+    params = run.params if isinstance(run.params, dict) else {}
+    day = params.get("day")
+    path = params.get("path")
     return ingest_source(
         run.source,
         day=date.fromisoformat(day) if isinstance(day, str) else None,
-        path=run.params.get("path"),
+        path=_rerun_path(path) if path is not None else None,
+        query=str(params.get("query") or ""),
+        ids=[str(value) for value in params.get("ids") or []],
+        categories=[str(value) for value in params.get("categories") or []],
     )
+
+
+def _rerun_path(recorded: object) -> Path:
+    path = Path(str(recorded)).resolve()
+    allowed = [Path(folder).resolve() for folder in settings.INGEST_RERUN_DIRS]
+    if not any(path.is_relative_to(folder) for folder in allowed):
+        raise RerunRefused(
+            f"{recorded} is outside the folders re-runs may read (INGEST_RERUN_DIRS); "
+            "run `manage.py ingest --file` instead"
+        )
+    return path
 
 
 def ingest_daily(day: date) -> list[IngestRun]:

@@ -4,9 +4,13 @@ The Digest row is the outbox: one per subscriber per edition date (a database
 constraint), and its status moves pending -> sending -> sent/failed, or skipped.
 """
 
+from datetime import timedelta
+
 import numpy as np
 from django.db import models
 from django.db.models import Q
+
+from core.weblinks import safe_url
 
 
 class Paper(models.Model):
@@ -53,7 +57,8 @@ class Paper(models.Model):
 
     @property
     def link(self) -> str:
-        if self.url:
+        """Where the paper's title links to: never anything but http(s), whatever a row holds."""
+        if safe_url(self.url):
             return self.url
         if self.arxiv_id:
             return f"https://arxiv.org/abs/{self.arxiv_id}"
@@ -108,6 +113,11 @@ class IngestRun(models.Model):
         return f"{self.source} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
 
 
+# A slot's run normally starts within seconds of the hour; an hour later is a missed slot
+# caught up (digest.schedule).
+LATE_AFTER = timedelta(hours=1)
+
+
 class DailyRun(models.Model):
     """One pass of the daily job for an edition date (and send slot), for the status page."""
 
@@ -129,12 +139,42 @@ class DailyRun(models.Model):
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # The UTC hour whose send slot this run serves (none for manual runs); a run that
+    # started an hour or more after it was caught up after an outage: it went out late.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
 
     def __str__(self):
         return f"{self.edition_date} {self.slot} {self.status}"
+
+    @property
+    def late(self) -> bool:
+        return self.scheduled_for is not None and self.started_at - self.scheduled_for >= LATE_AFTER
+
+
+class ScheduleSlot(models.Model):
+    """A UTC hour whose send slot has been run: where catching up after an outage starts."""
+
+    at = models.DateTimeField(unique=True)
+    ran_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} UTC"
+
+
+class EmptyReason(models.TextChoices):
+    """Why a reader's digest for a day has no papers."""
+
+    NO_NEW_PAPERS = "no_new_papers", "No new papers were announced"
+    NO_INTERESTS = "no_interests", "No interests to match"
+    BELOW_THRESHOLD = "below_threshold", "Nothing scored above the reader's threshold"
+    ALL_SENT = "all_sent", "Every match was sent before (or rated)"
+    ALL_EXCLUDED = "all_excluded", "Every match hit an exclusion"
 
 
 class Digest(models.Model):
@@ -159,6 +199,9 @@ class Digest(models.Model):
     # the doubling wait of the send task's retries holds for the sweep too.
     retry_after = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Why a digest has no papers (skipped, or the "nothing new" note): digest/skip_reasons.py.
+    empty_reason = models.CharField(max_length=20, choices=EmptyReason.choices, blank=True)
+    empty_detail = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = [

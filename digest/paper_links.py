@@ -5,16 +5,11 @@ javascript: or data:), and the thumbnail only over HTTPS from the source's own
 image host: an email must not load images from wherever a feed points.
 """
 
+from core.weblinks import safe_url
 from digest.models import Paper
 
 # Hosts whose images we show as thumbnails: Hugging Face's thumbnail CDN.
 THUMBNAIL_HOSTS = ("https://cdn-thumbnails.huggingface.co/",)
-
-
-def _web(url: object) -> str:
-    if isinstance(url, str) and url.lower().startswith(("https://", "http://")):
-        return url
-    return ""
 
 
 def paper_links(paper: Paper) -> list[dict]:
@@ -26,11 +21,12 @@ def paper_links(paper: Paper) -> list[dict]:
         ("PDF", paper.pdf_url),
         ("Code", extra.get("github_repo")),
     )
-    return [{"label": label, "url": _web(url)} for label, url in candidates if _web(url)]
+    urls = [(label, safe_url(url) if isinstance(url, str) else "") for label, url in candidates]
+    return [{"label": label, "url": url} for label, url in urls if url]
 
 
 def paper_thumbnail(paper: Paper) -> str:
-    url = (paper.extra or {}).get("thumbnail")
+    url = (paper.extra or {}).get("thumbnail")  # feeds' extras are untrusted: any JSON value
     if isinstance(url, str) and url.startswith(THUMBNAIL_HOSTS):
         return url
     return ""

@@ -6,7 +6,7 @@ simply finish sooner.
 """
 
 import logging
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.chunks import chunked
+from digest import alerts
 from digest.candidates import candidate_window
 from digest.embedding import papers_embed
 from digest.models import DailyRun, Paper
@@ -23,7 +24,11 @@ logger = logging.getLogger(__name__)
 
 
 def daily_run_start(
-    *, edition_date: date, subscriber_ids: list[int] | None = None, slot: str = "all"
+    *,
+    edition_date: date,
+    subscriber_ids: list[int] | None = None,
+    slot: str = "all",
+    scheduled_for: datetime | None = None,
 ) -> DailyRun:
     """Record the run and enqueue one build task per chunk of subscribers (after commit)."""
     from digest import tasks
@@ -44,6 +49,7 @@ def daily_run_start(
             papers=Paper.objects.filter(announced_on__gte=start, announced_on__lte=end).count(),
             subscribers=len(subscriber_ids),
             chunks_total=len(chunks),
+            scheduled_for=scheduled_for,
         )
         if not chunks:
             daily_run_finish(run.pk)
@@ -53,6 +59,24 @@ def daily_run_start(
             )
     run.refresh_from_db()
     return run
+
+
+def scheduled_runs_start(now: datetime) -> list[DailyRun]:
+    """Run this hour's send slot and any missed since the last one ran (digest.schedule)."""
+    from digest import schedule
+
+    runs = []
+    for slot in schedule.slots_to_run(now):
+        for day, ids in sorted(schedule.due_without_digest(slot).items()):
+            runs.append(
+                daily_run_start(
+                    edition_date=day, subscriber_ids=ids, slot=f"{slot:%H}:00 UTC", scheduled_for=slot
+                )
+            )
+        # Recorded once its runs are queued: a crash before this repeats the slot next hour,
+        # which the one-digest-per-day constraint makes harmless.
+        schedule.slot_ran(slot)
+    return runs
 
 
 def daily_run_chunk_done(run_id: int, *, built: int, skipped: int) -> None:
@@ -76,4 +100,9 @@ def daily_run_finish(run_id: int) -> None:
 def daily_run_fail(run_id: int, error: str) -> None:
     DailyRun.objects.filter(pk=run_id).update(
         status=DailyRun.Status.FAILED, error=error[:5000], finished_at=timezone.now()
+    )
+    run = DailyRun.objects.get(pk=run_id)
+    alerts.admins_alert(
+        subject=f"Daily run {run.pk} for {run.edition_date} ({run.slot}) failed",
+        body=f"{run.chunks_done} of {run.chunks_total} chunks done.\n\n{error}",
     )

@@ -73,11 +73,15 @@ def ingest_daily() -> int:
 
 @shared_task
 def run_due_slot() -> list[int]:
-    """Hourly: start a run for the subscribers whose local send hour it is."""
-    from digest.schedule import due_subscribers
+    """Hourly: start a run for the subscribers whose local send hour it is, and for missed hours."""
+    return [run.pk for run in pipeline.scheduled_runs_start(timezone.now())]
 
-    now = timezone.now()
-    return [
-        pipeline.daily_run_start(edition_date=day, subscriber_ids=ids, slot=f"{now:%H}:00 UTC").pk
-        for day, ids in sorted(due_subscribers(now).items())
-    ]
+
+@shared_task
+def purge_expired_records() -> dict:
+    """Nightly: delete what the retention settings let go (digest/retention.py)."""
+    from dataclasses import asdict
+
+    from digest.retention import records_purge
+
+    return asdict(records_purge(today=timezone.now().date()))

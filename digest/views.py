@@ -1,19 +1,20 @@
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.emails import render_html
 from digest.models import Digest, DigestItem
 from digest.render import digest_context
-from subscriptions.tokens import BadToken, read_token
+from subscriptions.models import Subscriber
+from subscriptions.tokens import BadToken
+from subscriptions.views import with_token
 
 
 @require_GET
-def view_digest(request: HttpRequest, token: str) -> HttpResponse:
-    """The "view in browser" page: the same HTML as the email."""
+@with_token("digest")
+def view_digest(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
+    """The "view in browser" page: the same HTML as the email (and a token page: no-store, no-referrer)."""
     try:
-        subscriber, data = read_token(token, "digest")
         digest = (
             Digest.objects.select_related("subscriber__profile")
             .prefetch_related(
@@ -21,8 +22,8 @@ def view_digest(request: HttpRequest, token: str) -> HttpResponse:
             )
             .get(pk=data["d"], subscriber=subscriber)
         )
-    except (BadToken, Digest.DoesNotExist, KeyError):
-        return render(request, "subscriptions/bad_link.html", status=400)
+    except (Digest.DoesNotExist, KeyError, TypeError, ValueError):
+        raise BadToken() from None
     response = HttpResponse(render_html("digest", digest_context(digest, in_browser=True)))
     response["X-Robots-Tag"] = "noindex"
     return response

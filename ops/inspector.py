@@ -3,8 +3,10 @@
 The "would get" previews come from the digest code, the same path as the daily run.
 """
 
+import calendar
+import zoneinfo
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from django.db.models import Prefetch
 
@@ -62,3 +64,49 @@ def interests_picks_now(*, interests: str, exclusions: str = "", size: int = 5) 
     """Today's digest for a free-form interests text, as the sign-up preview computes it."""
     picks = picks_for_interests(interests=interests, exclusions=exclusions, size=size)
     return _rows(picks)
+
+
+@dataclass(frozen=True)
+class NoDigest:
+    """Why a reader has no digest for a date, and whether "what they would get" makes sense."""
+
+    reason: str
+    previewable: bool
+
+
+def reader_schedule(subscriber: Subscriber) -> str:
+    """When the reader is due, in their own words: "Weekly, Fridays at 07:00 Europe/Berlin"."""
+    when = f"at {subscriber.send_hour:02d}:00 {subscriber.timezone}"
+    if subscriber.frequency == Subscriber.Frequency.WEEKLY:
+        return f"Weekly, {calendar.day_name[subscriber.weekly_day]}s {when}"
+    return f"Daily {when}"
+
+
+def why_no_digest(subscriber: Subscriber, edition_date: date, now: datetime) -> NoDigest:
+    """The reason no digest was built for this reader and date (none is stored for these cases)."""
+    if subscriber.status != Subscriber.Status.ACTIVE:
+        return NoDigest(f"{subscriber.get_status_display()}: no digest is built for this reader.", False)
+    if (
+        subscriber.frequency == Subscriber.Frequency.WEEKLY
+        and edition_date.weekday() != subscriber.weekly_day
+    ):
+        return NoDigest(
+            f"Not due: a weekly reader, on {calendar.day_name[subscriber.weekly_day]}s only "
+            f"({edition_date:%A} {edition_date}).",
+            False,
+        )
+    try:
+        tz = zoneinfo.ZoneInfo(subscriber.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return NoDigest(f"Never due: unknown time zone {subscriber.timezone!r}.", False)
+    slot = datetime.combine(edition_date, time(subscriber.send_hour), tzinfo=tz)
+    at = f"{slot:%Y-%m-%d %H:%M} {subscriber.timezone} ({slot.astimezone(UTC):%H:%M} UTC)"
+    if slot > now:
+        return NoDigest(f"Not due yet: their slot is {at}. Below, what they would get if it ran now.", True)
+    if subscriber.confirmed_at and subscriber.confirmed_at > slot:
+        return NoDigest(f"Confirmed after that day's slot ({at}).", False)
+    return NoDigest(
+        f"Due at {at}, but no digest was built: that slot did not run (see Runs). "
+        "Below, what they would get now.",
+        True,
+    )

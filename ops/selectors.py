@@ -6,13 +6,15 @@ Python only reshapes the grouped rows (at most days x statuses) into chart serie
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
 from django.db.models.functions import Floor, TruncDate
 from django.utils import timezone
 
-from digest.models import DailyRun, Digest, DigestItem, IngestRun, Paper
+from digest.models import LATE_AFTER, DailyRun, Digest, DigestItem, IngestRun, Paper, ScheduleSlot
+from digest.retention import TableSize, table_sizes
 from ops.charts import Chart, Series, bar_chart, line_chart, stacked_bar_chart
 from subscriptions.models import Feedback, Subscriber, SubscriberStatusChange
 
@@ -226,6 +228,132 @@ class Banner:
     level: str  # ok, info, warning, error: the CSS class
     title: str
     detail: str
+    # Every current problem, worst first; the banner itself shows the worst.
+    problems: tuple["Banner", ...] = ()
+
+
+LEVELS = ("ok", "info", "warning", "error")
+# A daily source with no successful ingest for this long has gone stale (beat ingests every 3 h).
+INGEST_STALE = timedelta(hours=12)
+# A digest still pending this long after it was built is stuck: retries take under 20 minutes.
+DIGEST_STUCK = timedelta(hours=1)
+# Failed runs and ingests, and late slots, count as current for this long.
+RECENT = timedelta(hours=24)
+
+
+def status_banner(now: datetime) -> Banner:
+    """The worst current state, not only the latest run: failed or stale ingests, stuck digests,
+    failed runs, send slots that did not run or ran late, then how today's run went."""
+    problems = [*_ingest_problems(now), *_digest_problems(now), *_run_problems(now), *_slot_problems(now)]
+    today = run_banner(timezone.localdate(now))
+    if today.level == "warning":  # no papers today; a failed run is already among the problems
+        problems.append(today)
+    if not problems:
+        return today
+    problems.sort(key=lambda problem: -LEVELS.index(problem.level))
+    worst = problems[0]
+    return Banner(worst.level, worst.title, worst.detail, tuple(problems))
+
+
+def _ingest_problems(now: datetime) -> list[Banner]:
+    problems = []
+    for run in ingest_runs_latest_per_source():
+        if run.status == IngestRun.Status.FAILED and run.started_at >= now - RECENT:
+            error = run.errors[0] if run.errors else "no error recorded"
+            problems.append(
+                Banner(
+                    "error", f"Ingest of {run.source} failed", f"{run.started_at:%Y-%m-%d %H:%M} UTC: {error}"
+                )
+            )
+    # Staleness only means something once beat runs (a recorded slot): not in a laptop demo.
+    if ScheduleSlot.objects.exists():
+        for source in settings.SOURCES_DAILY:
+            last = (
+                IngestRun.objects.filter(source=source, status=IngestRun.Status.SUCCEEDED)
+                .order_by("-started_at")
+                .values_list("started_at", flat=True)
+                .first()
+            )
+            if last is None or last < now - INGEST_STALE:
+                since = f"since {last:%Y-%m-%d %H:%M} UTC" if last else "ever"
+                problems.append(
+                    Banner("warning", f"No new ingest of {source}", f"No successful ingest {since}.")
+                )
+    return problems
+
+
+def _digest_problems(now: datetime) -> list[Banner]:
+    abandoned = now - timedelta(seconds=settings.DIGEST_CLAIM_TIMEOUT)
+    stuck = Digest.objects.filter(
+        Q(status=Digest.Status.SENDING, claimed_at__lt=abandoned)
+        | Q(status=Digest.Status.PENDING, created_at__lt=now - DIGEST_STUCK)
+    )
+    retrying = Digest.objects.filter(
+        status=Digest.Status.PENDING, created_at__gte=now - DIGEST_STUCK
+    ).exclude(last_error="")
+    problems = []
+    for query, level, title in (
+        (stuck, "error", "Digests stuck in flight"),
+        (retrying, "warning", "Digests retrying"),
+    ):
+        count = query.count()
+        if count:
+            oldest = query.order_by("created_at").values("created_at", "last_error").first()
+            problems.append(
+                Banner(
+                    level,
+                    title,
+                    f"{count} digests, the oldest built {oldest['created_at']:%Y-%m-%d %H:%M} UTC"
+                    + (f": {oldest['last_error'][:200]}" if oldest["last_error"] else "."),
+                )
+            )
+    return problems
+
+
+def _run_problems(now: datetime) -> list[Banner]:
+    failed = DailyRun.objects.filter(status=DailyRun.Status.FAILED, started_at__gte=now - RECENT)
+    if not (count := failed.count()):
+        return []
+    latest = failed.order_by("-started_at").first()
+    return [
+        Banner(
+            "error",
+            "The run failed" if count == 1 else f"{count} runs failed",
+            f"{latest.edition_date} ({latest.slot}): {latest.error or 'no error recorded'}",
+        )
+    ]
+
+
+def _slot_problems(now: datetime) -> list[Banner]:
+    problems = []
+    current = now.replace(minute=0, second=0, microsecond=0)
+    last = ScheduleSlot.objects.order_by("-at").values_list("at", flat=True).first()
+    # Beat runs each slot at the top of the hour; give it until the next to be sure one was missed.
+    if last is not None and last < current - timedelta(hours=1):
+        problems.append(
+            Banner(
+                "warning",
+                "Send slots missed",
+                f"No slot has run since {last:%Y-%m-%d %H:%M} UTC; is beat running? Missed slots are "
+                f"sent late when it is back (up to {settings.DIGEST_CATCH_UP_HOURS} h).",
+            )
+        )
+    late = [
+        run
+        for run in DailyRun.objects.filter(scheduled_for__isnull=False, started_at__gte=now - RECENT)
+        .exclude(scheduled_for__gt=F("started_at") - LATE_AFTER)
+        .order_by("scheduled_for")
+    ]
+    if late:
+        slots = ", ".join(f"{run.scheduled_for:%H:%M}" for run in late[:6])
+        problems.append(
+            Banner(
+                "warning",
+                "Sent late",
+                f"Slots run late after an outage (UTC {slots}), the last at {late[-1].started_at:%H:%M}.",
+            )
+        )
+    return problems
 
 
 def run_banner(edition_date: date) -> Banner:
@@ -304,6 +432,7 @@ class Overview:
     ingest_sources: list[dict]
     top_papers: list[dict]
     digests_today: dict[str, int]
+    table_sizes: list[TableSize]
 
 
 def dashboard_overview(window: Window) -> Overview:
@@ -328,9 +457,10 @@ def dashboard_overview(window: Window) -> Overview:
         window=window,
         status_counts=subscribers_by_status(),
         edition_date=edition,
-        banner=run_banner(window.until),
+        banner=status_banner(timezone.now()),
         charts=charts,
         ingest_sources=ingest_per_source(window),
         top_papers=top_papers(edition) if edition else [],
         digests_today={name: values[-1] for name, values in digests.items()},
+        table_sizes=table_sizes(),
     )

@@ -2,12 +2,21 @@
 
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from subscriptions.models import Feedback, PendingChange, Subscriber, SubscriberStatusChange, TopicProfile
+from subscriptions.addresses import address_normalize
+from subscriptions.models import (
+    ConsentRecord,
+    Feedback,
+    PendingChange,
+    Subscriber,
+    SubscriberStatusChange,
+    TopicProfile,
+)
 from subscriptions.tokens import MAX_AGE
 
 
@@ -31,8 +40,33 @@ class StatusChangeInline(admin.TabularInline):
         return False
 
 
+class SubscriberForm(forms.ModelForm):
+    """Staff type addresses too: the canonical form before the uniqueness check, as at sign-up."""
+
+    class Meta:
+        model = Subscriber
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose
+
+    def clean_email(self) -> str:
+        return address_normalize(self.cleaned_data["email"])
+
+
+class ConsentInline(admin.TabularInline):
+    """How the reader agreed to get mail; a record, so nobody edits it."""
+
+    model = ConsentRecord
+    fields = ("form", "requested_at", "requested_ip", "confirmed_at", "confirmed_ip")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
+    form = SubscriberForm
     list_display = (
         "email",
         "status",
@@ -40,7 +74,8 @@ class SubscriberAdmin(admin.ModelAdmin):
         "send_hour",
         "timezone",
         "digest_size",
-        "threshold",
+        "threshold_mode",
+        "trending_size",
         "bounce_count",
         "created_at",
         "digests",
@@ -48,8 +83,15 @@ class SubscriberAdmin(admin.ModelAdmin):
     list_filter = ("status", "frequency", "send_hour", "created_at")
     search_fields = ("email",)
     date_hierarchy = "created_at"
-    readonly_fields = ("created_at", "updated_at", "confirmed_at", "unsubscribed_at")
-    inlines = (TopicProfileInline, StatusChangeInline)
+    readonly_fields = (
+        "created_at",
+        "updated_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "confirmation_sent_at",
+        "links_version",
+    )
+    inlines = (TopicProfileInline, StatusChangeInline, ConsentInline)
     actions = ("pause",)
 
     @admin.display(description="")
@@ -57,7 +99,8 @@ class SubscriberAdmin(admin.ModelAdmin):
         url = reverse("admin:digest_digest_changelist")
         return format_html('<a href="{}?subscriber__id__exact={}">digests</a>', url, subscriber.pk)
 
-    @admin.action(description="Pause selected active subscribers")
+    # A staff user who may only view subscribers must not change them through an action either.
+    @admin.action(description="Pause selected active subscribers", permissions=["change"])
     def pause(self, request, queryset):
         # Only active subscribers pause; pending, unsubscribed and bounced keep their state.
         paused = queryset.filter(status=Subscriber.Status.ACTIVE).update(status=Subscriber.Status.PAUSED)
@@ -131,3 +174,23 @@ class PendingChangeAdmin(admin.ModelAdmin):
     @admin.display(description="interests")
     def interests_short(self, change):
         return str(change.data.get("interests", ""))[:100]
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(admin.ModelAdmin):
+    """When and how each reader agreed to get mail; written on confirmation, never edited."""
+
+    list_display = ("subscriber", "form", "requested_at", "requested_ip", "confirmed_at", "confirmed_ip")
+    list_filter = ("form", "confirmed_at")
+    search_fields = ("subscriber__email",)
+    list_select_related = ("subscriber",)
+    date_hierarchy = "confirmed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -5,8 +5,8 @@ import zoneinfo
 
 from django import forms
 from django.conf import settings
-from django.core.validators import EmailValidator
 
+from subscriptions.addresses import address_normalize
 from subscriptions.models import (
     MAX_EXCLUSIONS_CHARS,
     MAX_INTERESTS_CHARS,
@@ -42,9 +42,7 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 
 class StrictEmailField(forms.CharField):
-    """An address that goes into a To: header: no CR/LF anywhere, not even trailing."""
-
-    default_validators = [EmailValidator()]
+    """An address that goes into a To: header, in its one canonical form (subscriptions.addresses)."""
 
     def __init__(self, **kwargs):
         # strip=False: Django would otherwise silently drop a trailing "\r\n".
@@ -52,9 +50,11 @@ class StrictEmailField(forms.CharField):
 
     def to_python(self, value):
         value = super().to_python(value)
+        if not value:
+            return value
         if "\r" in value or "\n" in value:
             raise forms.ValidationError("Enter a valid email address.", code="invalid")
-        return value.strip().lower()
+        return address_normalize(value)
 
 
 def normalize_newlines(text: str) -> str:
@@ -183,9 +183,33 @@ class DeleteForm(PlainLabelsForm):
     confirm = forms.BooleanField(label="Yes, delete my subscription and everything you know about me")
 
 
+# A preview ranks for at most this much of what was typed: each facet and
+# exclusion costs an embedding and a pass over the candidates, and anyone may
+# ask. The saved profile keeps everything; the preview shows the gist.
+PREVIEW_MAX_FACETS = 5
+PREVIEW_MAX_EXCLUSIONS = 5
+PREVIEW_MAX_PHRASE_CHARS = 80
+
+
+def _bounded(pieces: list[str], limit: int) -> str:
+    return "\n".join(piece[:PREVIEW_MAX_PHRASE_CHARS] for piece in pieces[:limit])
+
+
 class PreviewForm(forms.Form):
+    """The sign-up form's text, cut down to what one anonymous preview may cost."""
+
     interests = MultilineField(max_length=MAX_INTERESTS_CHARS)
     exclusions = MultilineField(max_length=MAX_EXCLUSIONS_CHARS, required=False)
+
+    def clean_interests(self) -> str:
+        from digest.ranking import split_facets
+
+        return _bounded(split_facets(self.cleaned_data["interests"]), PREVIEW_MAX_FACETS)
+
+    def clean_exclusions(self) -> str:
+        from digest.ranking import split_exclusions
+
+        return _bounded(split_exclusions(self.cleaned_data["exclusions"]), PREVIEW_MAX_EXCLUSIONS)
 
 
 class ChangeEmailForm(PlainLabelsForm):

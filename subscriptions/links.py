@@ -36,12 +36,13 @@ def feed_url(subscriber: Subscriber) -> str:
     return absolute(reverse("subscriptions:feed", args=[make_token(subscriber, "feed")]))
 
 
-def confirm_url(subscriber: Subscriber, *, change_id: int) -> str:
-    return absolute(reverse("subscriptions:confirm", args=[make_token(subscriber, "confirm", c=change_id)]))
+def confirm_url(subscriber: Subscriber) -> str:
+    """Opens the address's latest pending request, so a link mailed earlier stays the one to use."""
+    return absolute(reverse("subscriptions:confirm", args=[make_token(subscriber, "confirm")]))
 
 
-def email_change_url(subscriber: Subscriber, *, change_id: int) -> str:
-    token = make_token(subscriber, "email_change", c=change_id)
+def email_change_url(subscriber: Subscriber, *, new_email: str) -> str:
+    token = make_token(subscriber, "email_change", e=new_email)
     return absolute(reverse("subscriptions:email_change_confirm", args=[token]))
 
 

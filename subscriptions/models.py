@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from subscriptions.addresses import address_key, validate_address
+
 MAX_INTERESTS_CHARS = 4000
 MAX_EXCLUSIONS_CHARS = 1000
 MAX_SEED_PAPERS_CHARS = 2000
@@ -36,7 +38,8 @@ class Subscriber(models.Model):
         RECOMMENDED = "recommended", "Only papers likely to interest me (recommended)"
         TOP_N = "top_n", "Always my top papers, however weak the match"
 
-    email = models.EmailField(max_length=254)
+    # Always in canonical form (subscriptions.addresses): one row per mailbox.
+    email = models.EmailField(max_length=254, validators=[validate_address])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     send_hour = models.PositiveSmallIntegerField(default=7, help_text="Local hour, 0-23.")
@@ -62,6 +65,12 @@ class Subscriber(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # When the last confirmation email went out: one per CONFIRMATION_INTERVAL,
+    # however many sign-ups name the address (subscriptions.services).
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    # Part of every management link (preferences, view in browser, feedback):
+    # the reader raises it to revoke the links they have shared (subscriptions.tokens).
+    links_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -86,7 +95,7 @@ class Subscriber(models.Model):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email = self.email.strip().lower()
+        self.email = address_key(self.email)
         super().save(*args, **kwargs)
 
     @property
@@ -157,6 +166,9 @@ class PendingChange(models.Model):
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="pending_changes")
     data = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Where the request came from, for the consent record written on confirmation.
+    form = models.CharField(max_length=40, default="signup")
+    ip = models.GenericIPAddressField(null=True, blank=True)
 
     def __str__(self):
         return f"Pending change {self.pk} of {self.subscriber_id}"
@@ -182,3 +194,24 @@ class SubscriberStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.subscriber_id}: {self.previous_status or 'new'} -> {self.status}"
+
+
+class ConsentRecord(models.Model):
+    """How a reader agreed to get mail: the request (form, address, time) and its confirmation.
+
+    Written when a confirm link is used; kept as long as the subscriber and
+    shown in their export, so we can always say when and how they said yes.
+    """
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="consents")
+    form = models.CharField(max_length=40)
+    requested_at = models.DateTimeField()
+    requested_ip = models.GenericIPAddressField(null=True, blank=True)
+    confirmed_at = models.DateTimeField()
+    confirmed_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("confirmed_at", "id")
+
+    def __str__(self):
+        return f"Consent of {self.subscriber_id} at {self.confirmed_at:%Y-%m-%d %H:%M}"

@@ -28,13 +28,51 @@ def send_confirmation(self, subscriber_id: int, change_id: int) -> bool:
         # Confirmed through an earlier link, or the address was deleted meanwhile.
         return False
     try:
-        return services.confirmation_send(change=change)
+        return services.confirmation_send(subscriber=change.subscriber)
     except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError) as exc:
         if settings.CELERY_TASK_ALWAYS_EAGER:
             # In-process runs cannot wait, and the visitor must not see a mail server error.
             logger.warning("confirmation for pending change %s not sent: %r", change_id, exc)
             return False
         raise self.retry(exc=exc, countdown=RETRY_SECONDS * (self.request.retries + 1)) from exc
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES)
+def send_links(self, subscriber_id: int) -> bool:
+    """Email a fresh preferences link after the reader revoked the old ones."""
+    from subscriptions import services
+    from subscriptions.models import Subscriber
+
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return False
+    try:
+        services.links_send(subscriber=subscriber)
+    except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError) as exc:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            logger.warning("new links for subscriber %s not sent: %r", subscriber_id, exc)
+            return False
+        raise self.retry(exc=exc, countdown=RETRY_SECONDS * (self.request.retries + 1)) from exc
+    return True
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES)
+def send_email_change(self, subscriber_id: int, new_email: str) -> bool:
+    """Email the confirm link of a change of address to the new address."""
+    from subscriptions import services
+    from subscriptions.models import Subscriber
+
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return False
+    try:
+        services.email_change_send(subscriber=subscriber, new_email=new_email)
+    except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError) as exc:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            logger.warning("address change link for subscriber %s not sent: %r", subscriber_id, exc)
+            return False
+        raise self.retry(exc=exc, countdown=RETRY_SECONDS * (self.request.retries + 1)) from exc
+    return True
 
 
 @shared_task

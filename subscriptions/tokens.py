@@ -4,6 +4,11 @@ Each token names its purpose (a different salt per purpose, so an unsubscribe
 token can never confirm an address) and carries a hash of the subscriber state
 that the purpose depends on: once that state changes the token stops working.
 Anchor: django.contrib.auth.tokens.PasswordResetTokenGenerator._make_hash_value.
+
+Every MAC is checked against SECRET_KEY and then SECRET_KEY_FALLBACKS, as
+Django's own signer does, so the key can be rotated without breaking the links
+in mail already sent: new links use the new key, old ones keep working until
+the old key leaves the fallbacks.
 """
 
 import hashlib
@@ -34,13 +39,39 @@ class BadToken(Exception):
     """Forged, expired, used, or for another purpose: all look the same to the visitor."""
 
 
-def _state(subscriber: Subscriber, purpose: str) -> str:
+# Links that manage a subscription or act for the reader, which the reader can
+# revoke (Subscriber.links_version). Unsubscribe links stay valid: mail already
+# sent must keep its working unsubscribe (RFC 8058, bulk-sender rules).
+REVOCABLE = {"preferences", "feedback", "digest"}
+# A mailto token is "<pk>-<mac>"; nothing longer can be ours.
+_MAILTO_MAX_CHARS = 64
+
+
+def _secrets() -> list[str]:
+    return [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+
+
+def _state_parts(subscriber: Subscriber, purpose: str) -> str:
     parts = [str(subscriber.pk), subscriber.email]
     if purpose == "confirm":
         # A confirm link is single-use: confirming changes status and confirmed_at.
         parts += [subscriber.status, str(subscriber.confirmed_at), str(subscriber.updated_at)]
-    digest = hmac.new(settings.SECRET_KEY.encode(), "|".join(parts).encode(), hashlib.sha256).hexdigest()
-    return digest[:16]
+    if purpose in REVOCABLE and subscriber.links_version:
+        # Only once raised, so links mailed before revocation existed keep their hash.
+        parts.append(f"v{subscriber.links_version}")
+    return "|".join(parts)
+
+
+def _mac(secret: str, text: str) -> str:
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def _state(subscriber: Subscriber, purpose: str, secret: str | None = None) -> str:
+    return _mac(secret or settings.SECRET_KEY, _state_parts(subscriber, purpose))[:16]
+
+
+def _state_matches(value: str, subscriber: Subscriber, purpose: str) -> bool:
+    return any(hmac.compare_digest(value, _state(subscriber, purpose, secret)) for secret in _secrets())
 
 
 def make_token(subscriber: Subscriber, purpose: str, **payload) -> str:
@@ -59,8 +90,9 @@ def read_token(token: str, purpose: str) -> tuple[Subscriber, dict]:
         raise BadToken() from None
     if not isinstance(data, dict):
         raise BadToken()
-    subscriber = Subscriber.objects.filter(pk=data.get("s")).first()
-    if subscriber is None or not hmac.compare_digest(str(data.get("h")), _state(subscriber, purpose)):
+    pk = data.get("s")
+    subscriber = Subscriber.objects.filter(pk=pk).first() if isinstance(pk, int) and pk > 0 else None
+    if subscriber is None or not _state_matches(str(data.get("h")), subscriber, purpose):
         raise BadToken()
     return subscriber, data
 
@@ -71,9 +103,9 @@ def read_token(token: str, purpose: str) -> tuple[Subscriber, dict]:
 _MAILTO_SALT = "paperdigest.unsubscribe-mailto"
 
 
-def _mailto_mac(subscriber: Subscriber) -> str:
-    text = f"{_MAILTO_SALT}|{_state(subscriber, 'unsubscribe')}"
-    return hmac.new(settings.SECRET_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()[:24]
+def _mailto_mac(subscriber: Subscriber, secret: str | None = None) -> str:
+    secret = secret or settings.SECRET_KEY
+    return _mac(secret, f"{_MAILTO_SALT}|{_state(subscriber, 'unsubscribe', secret)}")[:24]
 
 
 def make_mailto_token(subscriber: Subscriber) -> str:
@@ -81,8 +113,14 @@ def make_mailto_token(subscriber: Subscriber) -> str:
 
 
 def read_mailto_token(token: str) -> Subscriber:
-    pk, _, mac = token.strip().lower().partition("-")
-    subscriber = Subscriber.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
-    if subscriber is None or not hmac.compare_digest(mac, _mailto_mac(subscriber)):
+    token = token.strip().lower()
+    if len(token) > _MAILTO_MAX_CHARS:
+        # A 5,000-digit "pk" is no row of ours (and overflows the database's integers).
+        raise BadToken()
+    pk, _, mac = token.partition("-")
+    subscriber = Subscriber.objects.filter(pk=int(pk)).first() if pk.isascii() and pk.isdigit() else None
+    if subscriber is None or not any(
+        hmac.compare_digest(mac, _mailto_mac(subscriber, secret)) for secret in _secrets()
+    ):
         raise BadToken()
     return subscriber

@@ -10,6 +10,7 @@ urlpatterns = [
     path("preferences/<str:token>/pause/", views.pause, name="pause"),
     path("preferences/<str:token>/export/", views.export, name="export"),
     path("preferences/<str:token>/delete/", views.delete, name="delete"),
+    path("preferences/<str:token>/revoke/", views.revoke_links, name="revoke_links"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("unsubscribe/<str:token>/resubscribe/", views.resubscribe, name="resubscribe"),
     path("feedback/<str:token>/", views.feedback, name="feedback"),

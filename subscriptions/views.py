@@ -11,23 +11,38 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from config.client_ip import client_ip
 from digest.build import picks_for_interests
 from digest.models import Paper
-from subscriptions import links, selectors, services
+from subscriptions import links, preview_budget, selectors, services
 from subscriptions.forms import ChangeEmailForm, DeleteForm, PreferencesForm, PreviewForm, SignupForm
-from subscriptions.models import PendingChange, Subscriber
+from subscriptions.models import Subscriber
 from subscriptions.tokens import BadToken, read_token
 
-# Sign-ups per hour: a household or office shares one IP; one address needs few.
+# Sign-ups per hour: a household or office shares one IP. There is no limit
+# per address: a stranger could spend it and lock the owner out; the
+# confirmation emails one address gets are capped in services instead.
 SIGNUP_RATE_PER_IP = "20/h"
-SIGNUP_RATE_PER_EMAIL = "5/h"
-# The preview fires as people type (debounced), so it allows bursts.
+# The preview fires as people type (debounced), so it allows bursts; its CPU
+# cost is capped separately (subscriptions.preview_budget).
 PREVIEW_RATE_PER_IP = "60/m"
 PREVIEW_SIZE = 5
 
 
+def token_page(response: HttpResponse) -> HttpResponse:
+    """Headers for every page reached through a link token.
+
+    no-store: a shared or back-buttoned browser must not keep a page that can
+    export or delete someone's data. no-referrer: the token is in the URL, and
+    the page links elsewhere (papers, unsubscribe).
+    """
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def _bad_link(request: HttpRequest) -> HttpResponse:
-    return render(request, "subscriptions/bad_link.html", status=400)
+    return token_page(render(request, "subscriptions/bad_link.html", status=400))
 
 
 def with_token(purpose: str) -> Callable:
@@ -44,10 +59,11 @@ def with_token(purpose: str) -> Callable:
         def wrapper(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 subscriber, data = read_token(token, purpose)
-                return view(request, token=token, subscriber=subscriber, data=data)
+                return token_page(view(request, token=token, subscriber=subscriber, data=data))
             except BadToken:
                 return _bad_link(request)
 
+        wrapper.token_page = True  # its forms post with Origin: null (config/csrf.py)
         return wrapper
 
     return decorator
@@ -57,12 +73,7 @@ def _rate_limited(request: HttpRequest) -> HttpResponse:
     return render(request, "subscriptions/rate_limited.html", status=429)
 
 
-def _email_key(group: str, request: HttpRequest) -> str:
-    return request.POST.get("email", "").strip().lower()
-
-
 @ratelimit(key="ip", rate=SIGNUP_RATE_PER_IP, method="POST", block=False)
-@ratelimit(key=_email_key, rate=SIGNUP_RATE_PER_EMAIL, method="POST", block=False)
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -71,7 +82,9 @@ def signup(request: HttpRequest) -> HttpResponse:
         form = SignupForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
-            services.subscriber_signup(email=data.pop("email"), data=data)
+            services.subscriber_signup(
+                email=data.pop("email"), data=data, form="signup", ip=client_ip(request)
+            )
             # The same page whether the address is new, pending, active or unsubscribed.
             return render(request, "subscriptions/check_inbox.html")
     else:
@@ -79,21 +92,36 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "subscriptions/signup.html", {"form": form})
 
 
+# POST, not GET: the text stays out of access logs and request lines (gunicorn
+# refuses request lines over 4,094 bytes, and the form allows 5,000 characters).
 @ratelimit(key="ip", rate=PREVIEW_RATE_PER_IP, block=False)
-@require_GET
+@require_POST
 def preview(request: HttpRequest) -> JsonResponse:
     if request.limited:
         return JsonResponse({"error": "too many requests"}, status=429)
-    form = PreviewForm(request.GET)
+    form = PreviewForm(request.POST)
     if not form.is_valid():
         return JsonResponse({"error": "invalid input", "fields": list(form.errors)}, status=400)
-    picks = picks_for_interests(
-        interests=form.cleaned_data["interests"],
-        exclusions=form.cleaned_data["exclusions"],
-        size=PREVIEW_SIZE,
-    )
+    client = client_ip(request)
+    wait = preview_budget.seconds_until_available(client)
+    if wait:
+        response = JsonResponse({"error": "preview budget spent", "retry_after": wait}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+    with preview_budget.charge(client):
+        picks = picks_for_interests(
+            interests=form.cleaned_data["interests"],
+            exclusions=form.cleaned_data["exclusions"],
+            size=PREVIEW_SIZE,
+        )
     papers = [
-        {"paper_id": paper.pk, "title": paper.title, "url": paper.link, "score": round(score, 3), "why": why}
+        {
+            "paper_id": paper.pk,
+            "title": paper.title,
+            "url": paper.link,
+            "score": round(score, 3),
+            "why": why,
+        }
         for paper, score, why in picks
     ]
     return JsonResponse({"papers": papers})
@@ -102,15 +130,21 @@ def preview(request: HttpRequest) -> JsonResponse:
 @require_http_methods(["GET", "POST"])
 @with_token("confirm")
 def confirm(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
-    try:
-        change = PendingChange.objects.get(pk=data["c"], subscriber=subscriber)
-    except (PendingChange.DoesNotExist, KeyError, TypeError, ValueError):
-        raise BadToken() from None
-    if request.method == "POST":
-        subscriber = services.subscriber_confirm(subscriber=subscriber, change=change)
+    change = services.pending_change_latest(subscriber=subscriber)
+    if change is None:
+        raise BadToken()
+    # What the page showed is what gets applied: a request that arrived in the
+    # meantime (anyone can make one for any address) is shown first, not applied.
+    if request.method == "POST" and request.POST.get("change") == str(change.pk):
+        subscriber = services.subscriber_confirm(subscriber=subscriber, change=change, ip=client_ip(request))
         return render(request, "subscriptions/confirmed.html", {"subscriber": subscriber})
     # Mail scanners open links; a GET only asks.
-    return render(request, "subscriptions/confirm.html", {"subscriber": subscriber, "change": change.data})
+    return render(
+        request,
+        "subscriptions/confirm.html",
+        {"subscriber": subscriber, "change": change.data, "change_id": change.pk},
+        status=409 if request.method == "POST" else 200,
+    )
 
 
 # RFC 8058 one-click unsubscribe POSTs come from mail providers, without our CSRF cookie.
@@ -147,14 +181,27 @@ def _feedback_target(data: dict) -> tuple[Paper, int]:
     return paper, signal
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @with_token("feedback")
 def feedback(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
+    """GET asks, POST records: link scanners open every link in a mail, with or without JS.
+
+    The landing page is one click for a person, links onward (the paper, the
+    preferences) and, once recorded, offers Undo.
+    """
     paper, signal = _feedback_target(data)
-    services.feedback_record(subscriber=subscriber, paper_id=paper.pk, signal=signal)
-    return render(
-        request, "subscriptions/feedback_thanks.html", {"paper": paper, "signal": signal, "token": token}
-    )
+    recorded = request.method == "POST"
+    if recorded:
+        services.feedback_record(subscriber=subscriber, paper_id=paper.pk, signal=signal)
+    context = {
+        "paper": paper,
+        "paper_url": paper.link,
+        "signal": signal,
+        "token": token,
+        "recorded": recorded,
+        "preferences_url": links.preferences_url(subscriber),
+    }
+    return render(request, "subscriptions/feedback_thanks.html", context)
 
 
 @require_POST
@@ -212,6 +259,17 @@ def pause(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dic
     else:
         services.subscriber_pause(subscriber=subscriber)
     return redirect("subscriptions:preferences", token=token)
+
+
+@require_POST
+@with_token("preferences")
+def revoke_links(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
+    """Stop every preferences, view-in-browser and feedback link; mail a new preferences link."""
+    from subscriptions.tasks import send_links
+
+    services.subscriber_revoke_links(subscriber=subscriber)
+    send_links.delay(subscriber.pk)
+    return render(request, "subscriptions/links_revoked.html", {"subscriber": subscriber})
 
 
 @require_GET
@@ -281,9 +339,17 @@ def feed(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict
     return response
 
 
+# Each request mails the new address: plenty for a reader, and a leaked preferences
+# link cannot become a way to mail strangers in bulk.
+CHANGE_EMAIL_RATE_PER_IP = "5/h"
+
+
+@ratelimit(key="ip", rate=CHANGE_EMAIL_RATE_PER_IP, method="POST", block=False)
 @require_POST
 @with_token("preferences")
 def change_email(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
+    if request.limited:
+        return _rate_limited(request)
     form = ChangeEmailForm(request.POST, current=subscriber.email)
     if not form.is_valid():
         return _preferences_page(request, subscriber, token, change_email_form=form, status=400)
@@ -301,17 +367,15 @@ def change_email(request: HttpRequest, *, token: str, subscriber: Subscriber, da
 def email_change_confirm(
     request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict
 ) -> HttpResponse:
-    try:
-        change = PendingChange.objects.get(pk=data["c"], subscriber=subscriber)
-        new_email = change.data[services.NEW_EMAIL_KEY]
-    except (PendingChange.DoesNotExist, KeyError, TypeError, ValueError):
-        raise BadToken() from None
+    new_email = data.get("e")
+    if not isinstance(new_email, str) or not new_email:
+        raise BadToken()
     if request.method == "GET":
         # Mail scanners open links; a GET only asks.
         context = {"subscriber": subscriber, "new_email": new_email}
         return render(request, "subscriptions/email_change_confirm.html", context)
     try:
-        subscriber = services.subscriber_email_change_confirm(subscriber=subscriber, change=change)
+        subscriber = services.subscriber_email_change_confirm(subscriber=subscriber, new_email=new_email)
     except services.EmailTaken:
         context = {
             "taken": True,

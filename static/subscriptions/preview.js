@@ -65,24 +65,39 @@
     return element ? element.value : "";
   }
 
+  var pausedUntil = 0;
+
   function refresh() {
     var interests = field("interests").trim();
     if (interests.length < 3) { show("Start typing your interests to see a preview."); return; }
-    var params = new URLSearchParams({ interests: interests, exclusions: field("exclusions") });
+    // The server caps each visitor's preview work; once spent, wait as it says instead of asking again.
+    var wait = pausedUntil - Date.now();
+    if (wait > 0) { clearTimeout(timer); timer = setTimeout(refresh, wait); return; }
+    // POST: the text stays out of URLs and server logs, and may be as long as the form allows.
+    var body = new URLSearchParams({ interests: interests, exclusions: field("exclusions") });
     ["threshold_mode", "digest_size"].forEach(function (name) {
       var element = form.elements[name];
-      if (!element) return;
-      var value = element.value;
-      if (value) params.set(name, value);
+      if (element && element.value) body.set(name, element.value);
     });
     var ticket = ++latest;
     status.textContent = "Looking…";
-    fetch(section.dataset.previewUrl + "?" + params.toString(), { headers: { Accept: "application/json" } })
-      .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, body: body }; }); })
+    fetch(section.dataset.previewUrl, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": form.elements.csrfmiddlewaretoken.value }
+    })
+      .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, status: response.status, body: body }; }); })
       .then(function (result) {
         if (ticket !== latest) return; // a newer request is on its way
-        if (result.ok) render(result.body);
-        else show("The preview is not available right now; you can still save.");
+        if (result.ok) { render(result.body); return; }
+        if (result.status === 429 && result.body.retry_after) {
+          pausedUntil = Date.now() + result.body.retry_after * 1000;
+          show("The preview is resting for a moment; it will update by itself. You can save meanwhile.");
+          schedule();
+          return;
+        }
+        show("The preview is not available right now; you can still save.");
       })
       .catch(function () { if (ticket === latest) show("The preview is not available right now; you can still save."); });
   }

@@ -1,11 +1,12 @@
 from datetime import date
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from digest import embedding, tasks
-from digest.models import Digest, PaperEmbedding
+from digest.models import Digest, IngestRun, PaperEmbedding
 from subscriptions.models import PendingChange, Subscriber
 from tests.factories import (
     DailyRunFactory,
@@ -49,6 +50,7 @@ def messages_of(response) -> list[str]:
         "subscriptions_feedback",
         "subscriptions_pendingchange",
         "subscriptions_subscriberstatuschange",
+        "subscriptions_consentrecord",
     ],
 )
 def test_it_lists_searches_and_filters_every_model(admin_client, model):
@@ -146,17 +148,97 @@ def test_it_replaces_the_current_models_vectors_when_re_embedding(admin_client, 
     assert f"Re-embedded 1 papers with {embedding.model_name()}." in messages_of(response)
 
 
-def test_it_re_runs_an_ingest_with_the_runs_day_and_file(admin_client, monkeypatch):
-    run = IngestRunFactory(source="file", params={"day": "2026-02-03", "path": "/data/papers.jsonl"})
+def _capture_ingest(monkeypatch):
     calls = []
 
-    def ingest_source(source, *, day=None, path=None, progress=None):
-        calls.append((source, day, path))
+    def ingest_source(source, **kwargs):
+        calls.append((source, kwargs))
         return IngestRunFactory(source=source, created=4, updated=1)
 
     monkeypatch.setattr("digest.ingest.ingest_source", ingest_source)
+    return calls
+
+
+def test_it_re_runs_an_ingest_with_the_runs_day_and_file(admin_client, monkeypatch, settings, tmp_path):
+    settings.INGEST_RERUN_DIRS = [str(tmp_path)]
+    saved = tmp_path / "papers.jsonl"
+    run = IngestRunFactory(source="file", params={"day": "2026-02-03", "path": str(saved)})
+    calls = _capture_ingest(monkeypatch)
 
     response = act(admin_client, "digest_ingestrun", "rerun", [run.pk])
 
-    assert calls == [("file", date(2026, 2, 3), "/data/papers.jsonl")]
+    assert calls == [
+        ("file", {"day": date(2026, 2, 3), "path": saved, "query": "", "ids": [], "categories": []})
+    ]
     assert "file: succeeded, 4 created, 1 updated, 0 failed." in messages_of(response)
+
+
+def test_it_re_runs_an_arxiv_query_with_its_query_ids_and_categories(admin_client, monkeypatch):
+    params = {"query": "cat:cs.LG AND ti:diffusion", "ids": ["2401.00001"], "categories": ["cs.LG"]}
+    run = IngestRunFactory(source="arxiv_api", params=params)
+    calls = _capture_ingest(monkeypatch)
+
+    response = act(admin_client, "digest_ingestrun", "rerun", [run.pk])
+
+    assert response.status_code == 200
+    assert calls == [("arxiv_api", {"day": None, "path": None, **params})]
+
+
+def test_a_re_run_never_reads_a_file_outside_the_allowed_folders(admin_client, settings, tmp_path):
+    settings.INGEST_RERUN_DIRS = [str(tmp_path / "ingest")]
+    secret = tmp_path / "secret_key"
+    secret.write_text("the-secret-line\n")
+    run = IngestRunFactory(source="hf_page", params={"path": str(secret)})
+    sneaky = IngestRunFactory(
+        source="hf_page", params={"path": str(tmp_path / "ingest" / ".." / "secret_key")}
+    )
+
+    response = act(admin_client, "digest_ingestrun", "rerun", [run.pk, sneaky.pk])
+
+    assert response.status_code == 200
+    refusals = messages_of(response)
+    assert len(refusals) == 2 and all("outside the folders re-runs may read" in m for m in refusals)
+    assert IngestRun.objects.count() == 2, "no run was started"
+    assert "the-secret-line" not in str(list(IngestRun.objects.values_list("errors", flat=True)))
+
+
+def test_ingest_runs_cannot_be_added_or_edited_in_the_admin(admin_client):
+    run = IngestRunFactory(source="file", params={"path": "/data/papers.jsonl"})
+    assert admin_client.get(reverse("admin:digest_ingestrun_add")).status_code == 403
+    admin_client.post(
+        reverse("admin:digest_ingestrun_change", args=[run.pk]),
+        {"source": "hf_page", "params": '{"path": "/etc/passwd"}', "status": "succeeded"},
+    )
+    run.refresh_from_db()
+    assert (run.source, run.params) == ("file", {"path": "/data/papers.jsonl"})
+
+
+@pytest.mark.parametrize(
+    "model, action",
+    [("digest_paper", "reembed"), ("digest_ingestrun", "rerun"), ("digest_digest", "resend_failed")],
+)
+def test_a_view_only_staff_user_is_offered_no_action_and_runs_none(
+    client, django_user_model, monkeypatch, model, action
+):
+    app, name = model.split("_", 1)
+    user = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label=app, codename=f"view_{name}"))
+    client.force_login(user)
+    ran = []
+    for target in (
+        "digest.embedding.papers_reembed",
+        "digest.ingest.ingest_rerun",
+        "digest.delivery.digests_resend_failed",
+    ):
+        monkeypatch.setattr(target, lambda *args, target=target, **kwargs: ran.append(target))
+    row = {
+        "digest_paper": PaperFactory,
+        "digest_ingestrun": IngestRunFactory,
+        "digest_digest": DigestFactory,
+    }[model]()
+
+    page = client.get(reverse(f"admin:{model}_changelist"))
+    assert page.status_code == 200 and f'value="{action}"'.encode() not in page.content
+    act(client, model, action, [row.pk])
+
+    assert ran == []

@@ -123,7 +123,8 @@ def test_it_shows_only_the_links_a_paper_has_and_only_safe_ones():
     )
 
     assert paper_links(bare) == []
-    assert [link["label"] for link in paper_links(hostile)] == []
+    # The javascript: URL gives way to the arXiv abstract; the data: code link is dropped.
+    assert paper_links(hostile) == [{"label": "Abstract", "url": f"https://arxiv.org/abs/{hostile.arxiv_id}"}]
     assert paper_thumbnail(hostile) == ""
 
 

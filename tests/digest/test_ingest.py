@@ -10,6 +10,7 @@ from digest.ingest import ingest_daily, ingest_source, records_upsert
 from digest.models import IngestRun, Paper
 from digest.sources.records import PaperRecord
 from tests.digest.sources import FIXTURES
+from tests.factories import PaperFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -309,3 +310,40 @@ def test_it_pages_through_an_api_query_until_an_empty_page(settings):
 
     assert [c.kwargs["params"]["start"] for c in get.call_args_list] == [0, 10, 20]
     assert (run.fetched, run.created, run.unchanged) == (20, 19, 1)  # 1602.03411 is on both pages
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(document.cookie)",
+        " JavaScript:alert(1)",
+        "data:text/html,<b>x</b>",
+        "//evil.example/x",
+    ],
+)
+def test_it_stores_only_http_urls(url):
+    record = PaperRecord(
+        source="hf_daily", title="A hostile feed's paper", announced_on=date(2026, 2, 3), url=url, pdf_url=url
+    )
+    safe = PaperRecord(
+        source="hf_daily",
+        title="An honest paper",
+        announced_on=date(2026, 2, 3),
+        url="https://example.org/p",
+        pdf_url="http://example.org/p.pdf",
+    )
+
+    records_upsert([record, safe])
+
+    hostile = Paper.objects.get(title="A hostile feed's paper")
+    assert (hostile.url, hostile.pdf_url, hostile.link) == ("", "", "")
+    honest = Paper.objects.get(title="An honest paper")
+    assert (honest.url, honest.pdf_url) == ("https://example.org/p", "http://example.org/p.pdf")
+
+
+def test_a_stored_javascript_url_is_never_a_paper_link():
+    """Rows stored before ingest checked schemes: the one link property falls back to arXiv, or to none."""
+    with_arxiv = PaperFactory(url="javascript:alert(1)", arxiv_id="2611.00001")
+    without = PaperFactory(url="javascript:alert(1)", arxiv_id=None)
+    assert with_arxiv.link == "https://arxiv.org/abs/2611.00001"
+    assert without.link == ""

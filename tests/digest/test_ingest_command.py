@@ -75,12 +75,44 @@ def test_it_walks_a_date_range_one_fetch_per_day(monkeypatch):
     "args, message",
     [
         (("--date", "2026-06-12"), "give --source"),
-        (("--source", "hf_daily"), "hf_daily needs a date"),
+        (("--source", "hf_daily"), "hf_daily needs --date YYYY-MM-DD"),
+        (("--source", "arxiv_api"), "arxiv_api needs --query, --ids or --date"),
         (("--source", "hf_daily", "--date", "2026-06-12", "--from", "2026-06-01"), "not both"),
         (("--source", "hf_daily", "--from", "2026-06-12", "--to", "2026-06-01"), "before --from"),
-        (("--source", "hf_page"), "reads a file"),
+        (("--source", "hf_page"), "reads a saved response: give --file PATH"),
+        (("--source", "hf_daily", "--date", "tomorrow"), "not a date: 'tomorrow'; give YYYY-MM-DD"),
     ],
 )
-def test_it_refuses_arguments_that_make_no_sense(args, message):
+def test_it_refuses_arguments_that_make_no_sense_before_recording_a_run(args, message):
     with pytest.raises(CommandError, match=message):
         _ingest(*args)
+    assert not IngestRun.objects.exists()
+
+
+def test_the_help_says_what_each_source_needs(capsys):
+    with pytest.raises(SystemExit):
+        call_command("ingest", "--help")
+    assert "hf_daily needs --date" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_file_without_a_source_is_read_as_a_generic_file(tmp_path):
+    papers = tmp_path / "papers.jsonl"
+    papers.write_text(
+        '{"id": "p-1", "title": "A paper on sparse retrieval", "abstract": "We study SPLADE."}\n'
+        '{"id": "p-2", "title": "A paper on dense retrieval", "abstract": "We study DPR."}\n'
+    )
+
+    out, _ = _ingest("--file", str(papers), "--date", "2026-06-12")
+
+    assert "2 new" in out
+    assert IngestRun.objects.get().source == "file"
+    assert set(Paper.objects.values_list("announced_on", flat=True)) == {date(2026, 6, 12)}
+
+
+def test_it_is_quiet_unless_asked(caplog):
+    out, err = _ingest("--sample", "--date", "2026-06-12")
+    assert "INFO" not in out + err and not [r for r in caplog.records if r.levelname == "INFO"]
+
+    caplog.clear()
+    call_command("ingest", "--sample", "--no-progress", "-v", "2", stdout=StringIO(), stderr=StringIO())
+    assert any("ingest file:" in r.getMessage() for r in caplog.records)

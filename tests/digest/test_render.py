@@ -191,9 +191,12 @@ def test_every_link_in_the_email_works(smtp_server):
     assert client.get(by_text["Change your interests or schedule"]).status_code == 200
     assert client.get(by_text["Past digests and liked papers"]).status_code == 200
     assert client.get(by_text["Atom feed of your picks"])["Content-Type"].startswith("application/atom+xml")
+    # Opening a feedback link asks; the landing page's button records.
     assert client.get(by_text["More like this"]).status_code == 200
+    assert not Feedback.objects.exists()
+    assert client.post(by_text["More like this"]).status_code == 200
     assert Feedback.objects.get(subscriber=digest.subscriber, paper=paper).signal == 1
-    assert client.get(by_text["Less like this"]).status_code == 200
+    assert client.post(by_text["Less like this"]).status_code == 200
     assert Feedback.objects.get(subscriber=digest.subscriber, paper=paper).signal == -1
     # A GET (a link scanner) only asks; the button POSTs.
     assert client.get(by_text["Unsubscribe"]).status_code == 200

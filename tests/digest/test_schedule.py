@@ -5,11 +5,11 @@ import datetime as dt
 import pytest
 import time_machine
 
-from digest.models import Digest
+from digest.models import DailyRun, Digest, ScheduleSlot
 from digest.schedule import due_subscribers
 from digest.tasks import run_due_slot
 from subscriptions.models import Subscriber
-from tests.factories import PaperFactory, SubscriberFactory
+from tests.factories import DigestFactory, PaperFactory, SubscriberFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
@@ -192,3 +192,95 @@ def test_it_sends_a_far_east_reader_each_utc_day_once_across_consecutive_edition
     assert [[item.paper.title for item in d.items.all()] for d in sent] == [
         [f"Graph neural networks announced {day}"] for day in days
     ]
+
+
+def _hourly(start: dt.datetime, hours: int, django_capture_on_commit_callbacks) -> None:
+    """Beat's hourly task, fired on the hour (3 s past) for `hours` hours from `start`."""
+    for n in range(hours):
+        with time_machine.travel(start + dt.timedelta(hours=n, seconds=3), tick=False):
+            with django_capture_on_commit_callbacks(execute=True):
+                run_due_slot()
+
+
+@pytest.fixture
+def readers_and_papers():
+    readers = {
+        name: SubscriberFactory(
+            email=f"{name}@example.org",
+            timezone=zone,
+            send_hour=7,
+            profile__interests="graph neural networks",
+        )
+        for name, zone in [
+            ("berlin", "Europe/Berlin"),
+            ("london", "Europe/London"),
+            ("nyc", "America/New_York"),
+        ]
+    }
+    for day in (22, 23, 24):
+        for n in range(2):
+            PaperFactory(title=f"Graph neural networks, {day}/{n}", announced_on=dt.date(2026, 11, day))
+    return readers
+
+
+def test_every_slot_missed_in_an_outage_is_sent_late_and_once(
+    smtp_server, django_capture_on_commit_callbacks, readers_and_papers
+):
+    # 23 November 2026: 07:00 is 06:00 UTC in Berlin, 07:00 UTC in London, 12:00 UTC in New York.
+    _hourly(at(2026, 11, 23, 4), 2, django_capture_on_commit_callbacks)  # 04:00 and 05:00 ran
+    assert smtp_server.messages == []
+    # Beat is down from 05:30 to 13:30: the three slots pass unseen. At 14:00 it is back.
+    _hourly(at(2026, 11, 23, 14), 3, django_capture_on_commit_callbacks)
+
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "berlin@example.org",
+        "london@example.org",
+        "nyc@example.org",
+    ]
+    runs = DailyRun.objects.exclude(scheduled_for=None).order_by("scheduled_for")
+    assert [(r.scheduled_for.hour, r.started_at.hour, r.late) for r in runs] == [
+        (6, 14, True),
+        (7, 14, True),
+        (12, 14, True),
+    ]
+    assert set(ScheduleSlot.objects.values_list("at", flat=True)) == {
+        at(2026, 11, 23, hour) for hour in range(4, 17)
+    }
+
+
+def test_a_slot_older_than_the_catch_up_limit_is_given_up(
+    smtp_server, django_capture_on_commit_callbacks, readers_and_papers, settings
+):
+    settings.DIGEST_CATCH_UP_HOURS = 24
+    _hourly(at(2026, 11, 22, 5), 1, django_capture_on_commit_callbacks)
+    # Down from 22 Nov 05:30 to 23 Nov 07:30 (26 hours): back at 08:00, the hours since 22 Nov 08:00 run.
+    _hourly(at(2026, 11, 23, 8), 1, django_capture_on_commit_callbacks)
+
+    sent = set(Digest.objects.values_list("subscriber__email", "edition_date"))
+    assert sent == {
+        # Berlin's and London's slots on the 22nd (06:00, 07:00 UTC) are over 24 hours back.
+        ("nyc@example.org", dt.date(2026, 11, 22)),
+        ("berlin@example.org", dt.date(2026, 11, 23)),
+        ("london@example.org", dt.date(2026, 11, 23)),
+    }
+    assert len(smtp_server.messages) == 3
+
+
+def test_the_first_slot_ever_run_catches_nothing_up(
+    smtp_server, django_capture_on_commit_callbacks, readers_and_papers
+):
+    _hourly(at(2026, 11, 23, 14), 1, django_capture_on_commit_callbacks)
+
+    assert smtp_server.messages == [] and not DailyRun.objects.exists()
+    assert list(ScheduleSlot.objects.values_list("at", flat=True)) == [at(2026, 11, 23, 14)]
+
+
+def test_a_reader_already_served_by_hand_is_not_caught_up_again(
+    smtp_server, django_capture_on_commit_callbacks, readers_and_papers
+):
+    _hourly(at(2026, 11, 23, 5), 1, django_capture_on_commit_callbacks)
+    DigestFactory(subscriber=readers_and_papers["berlin"], edition_date=dt.date(2026, 11, 23))
+
+    _hourly(at(2026, 11, 23, 8), 1, django_capture_on_commit_callbacks)
+
+    assert [m["To"] for m in smtp_server.messages] == ["london@example.org"]

@@ -11,13 +11,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.db.models import Count
 from django.utils import timezone
 
 from digest.data import SAMPLE_CORPUS
 from digest.ingest import records_upsert
-from digest.models import DailyRun, Digest, DigestItem, IngestRun, Paper
+from digest.models import DailyRun, Digest, DigestItem, IngestRun, Paper, ScheduleSlot
 from digest.sources.jsonfile import parse_json_papers
+from ops.views import OPS_PERMISSIONS
 from subscriptions.models import Feedback, Subscriber, SubscriberStatusChange
 from tests.factories import (
     DailyRunFactory,
@@ -76,7 +78,12 @@ def page(browser):
 
 @pytest.fixture
 def staff(django_user_model):
-    return django_user_model.objects.create_user("operator", password=PASSWORD, is_staff=True)
+    user = django_user_model.objects.create_user("operator", password=PASSWORD, is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.get(content_type__app_label=app, codename=codename)
+        for app, codename in (name.split(".") for name in OPS_PERMISSIONS)
+    )
+    return user
 
 
 @pytest.fixture
@@ -335,3 +342,37 @@ def test_it_refuses_a_user_who_is_not_staff(page, live_server, django_user_model
     assert page.url.startswith(f"{live_server.url}/admin/login/")
     page.goto(f"{live_server.url}/ops/inspector/?q=ada")
     assert page.url.startswith(f"{live_server.url}/admin/login/")
+
+
+def test_the_banner_is_red_for_a_failed_ingest_and_amber_for_a_late_slot(page, live_server, staff, settings):
+    """The banner shows the worst current state, whatever the latest run says."""
+    settings.SOURCES_DAILY = ["hf_daily"]
+    now = timezone.now()
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    ScheduleSlot.objects.create(at=hour)
+    DailyRunFactory(edition_date=now.date(), papers=12, digests_built=3)
+    IngestRunFactory(source="hf_daily", status=IngestRun.Status.FAILED, errors=["HTTP 503 from the source"])
+    _login(page, live_server, staff.username)
+    page.goto(f"{live_server.url}/ops/runs/")
+
+    banner = page.locator("[data-banner]")
+    assert banner.get_attribute("data-banner") == "error"
+    assert banner.inner_text().startswith("Ingest of hf_daily failed")
+    red = banner.evaluate("element => getComputedStyle(element).backgroundColor")
+    _shot(page, "ops-banner-failed-ingest")
+
+    # The source recovers; a slot missed in an outage went out three hours late.
+    IngestRunFactory(source="hf_daily")
+    DailyRunFactory(
+        edition_date=now.date(),
+        slot=f"{hour - timedelta(hours=3):%H}:00 UTC",
+        scheduled_for=hour - timedelta(hours=3),
+    )
+    page.reload()
+
+    assert banner.get_attribute("data-banner") == "warning"
+    assert banner.inner_text().startswith("Sent late")
+    amber = banner.evaluate("element => getComputedStyle(element).backgroundColor")
+    assert amber != red
+    assert page.locator("#daily-runs [data-late]").count() == 1
+    _shot(page, "ops-banner-late-slot")

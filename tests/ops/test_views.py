@@ -1,10 +1,13 @@
+import html
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from digest.models import Digest
+from ops.views import OPS_PERMISSIONS
 from tests.factories import DailyRunFactory, DigestFactory, DigestItemFactory, PaperFactory, SubscriberFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
@@ -12,9 +15,17 @@ pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 PAGES = ["ops:dashboard", "ops:inspector", "ops:preview", "ops:runs"]
 
 
+def _permissions(names):
+    return [
+        Permission.objects.get(content_type__app_label=app, codename=codename)
+        for app, codename in (name.split(".") for name in names)
+    ]
+
+
 @pytest.fixture
 def staff_client(client, django_user_model):
     user = django_user_model.objects.create_user("ops", password="pw", is_staff=True)
+    user.user_permissions.set(_permissions(OPS_PERMISSIONS))
     client.force_login(user)
     return client
 
@@ -89,7 +100,7 @@ def test_it_lists_subscribers_when_a_search_finds_several(staff_client):
 
 
 def test_it_previews_what_a_subscriber_would_get_when_no_digest_exists(staff_client, monkeypatch):
-    subscriber = SubscriberFactory()
+    subscriber = SubscriberFactory(confirmed_at=datetime(2025, 6, 1, tzinfo=UTC))
     paper = DigestItemFactory().paper
     monkeypatch.setattr("ops.inspector.picks_for_subscriber", lambda sub, day: [(paper, 0.8, "transformers")])
 
@@ -97,7 +108,56 @@ def test_it_previews_what_a_subscriber_would_get_when_no_digest_exists(staff_cli
 
     assert response.context["is_preview"] is True
     assert response.context["edition_date"] == date(2026, 1, 5)
-    assert b"would</em> get" in response.content and paper.title.encode() in response.content
+    # Daily at 07:00 UTC: due on 5 January, and no digest: that slot did not run.
+    assert b"Due at 2026-01-05 07:00 UTC (07:00 UTC), but no digest was built" in response.content
+    assert b"what they would get now" in response.content and paper.title.encode() in response.content
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        (
+            {"frequency": "weekly", "weekly_day": 4},
+            "Not due: a weekly reader, on Fridays only (Monday 2026-01-05).",
+        ),
+        ({"status": "paused"}, "Paused: no digest is built for this reader."),
+    ],
+)
+def test_it_does_not_preview_a_reader_who_was_not_due(staff_client, monkeypatch, fields, reason):
+    subscriber = SubscriberFactory(confirmed_at=datetime(2025, 6, 1, tzinfo=UTC), **fields)
+    monkeypatch.setattr("ops.inspector.picks_for_subscriber", pytest.fail)
+
+    response = staff_client.get(reverse("ops:inspector"), {"subscriber": subscriber.pk, "date": "2026-01-05"})
+
+    assert "is_preview" not in response.context
+    assert response.context["no_digest"].reason == reason and reason.encode() in response.content
+
+
+def test_it_shows_the_readers_schedule_interests_and_why_a_digest_is_empty(staff_client):
+    subscriber = SubscriberFactory(
+        timezone="Europe/Berlin",
+        send_hour=8,
+        frequency="weekly",
+        weekly_day=0,
+        profile__interests="Sparse retrieval",
+        profile__exclusions="speech",
+    )
+    DigestFactory(
+        subscriber=subscriber,
+        edition_date=date(2026, 1, 5),
+        status=Digest.Status.SKIPPED,
+        empty_reason="below_threshold",
+        empty_detail="best score 0.31, threshold 0.50",
+    )
+
+    response = staff_client.get(reverse("ops:inspector"), {"subscriber": subscriber.pk, "date": "2026-01-05"})
+
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+    assert "Schedule Weekly, Mondays at 08:00 Europe/Berlin" in text
+    assert "Interests Sparse retrieval" in text and "Exclusions speech" in text
+    assert (
+        "Why no papers Nothing scored above the reader's threshold (best score 0.31, threshold 0.50)" in text
+    )
 
 
 def test_it_previews_a_free_form_interests_text(staff_client, monkeypatch):
@@ -126,3 +186,44 @@ def test_it_shows_the_runs_page_with_the_failure_banner(staff_client):
 
     assert b'data-banner="error"' in response.content
     assert b"broker unreachable" in response.content
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_refuses_staff_without_the_models_permissions(client, django_user_model, name):
+    SubscriberFactory(email="secret@example.org")
+    client.force_login(django_user_model.objects.create_user("bare", password="pw", is_staff=True))
+
+    response = client.get(reverse(name), {"q": "@"})
+
+    assert response.status_code == 403
+    assert b"secret@example.org" not in response.content
+
+
+def test_the_inspector_needs_permission_to_view_subscribers(client, django_user_model):
+    SubscriberFactory(email="secret@example.org")
+    user = django_user_model.objects.create_user("partial", password="pw", is_staff=True)
+    user.user_permissions.set(_permissions(["digest.view_digest", "digest.view_paper"]))
+    client.force_login(user)
+
+    assert client.get(reverse("ops:inspector"), {"q": "@"}).status_code == 403
+    user.user_permissions.add(*_permissions(["subscriptions.view_subscriber"]))
+    assert b"secret@example.org" in client.get(reverse("ops:inspector"), {"q": "@"}).content
+
+
+@pytest.mark.parametrize("name", ["ops:dashboard", "ops:inspector"])
+def test_a_javascript_paper_url_is_never_a_live_link(staff_client, name):
+    item = DigestItemFactory(
+        paper__url="javascript:alert(document.cookie)",
+        paper__arxiv_id=None,
+        digest__status=Digest.Status.SENT,
+    )
+    query = (
+        {"subscriber": item.digest.subscriber_id, "date": item.digest.edition_date}
+        if name == "ops:inspector"
+        else {}
+    )
+
+    html = staff_client.get(reverse(name), query).content.decode()
+
+    assert item.paper.title in html
+    assert "javascript:" not in html

@@ -10,3 +10,13 @@ def confirm_path(message) -> str:
 
 def path_of(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url)
+
+
+CHANGE_FIELD = re.compile(r'name="change" value="(\d+)"')
+
+
+def confirm_by_click(client, message):
+    """Open the email's confirm link and press Confirm, as a person does: return the POST's response."""
+    path = confirm_path(message)
+    page = client.get(path).content.decode()
+    return client.post(path, {"change": CHANGE_FIELD.search(page).group(1)})

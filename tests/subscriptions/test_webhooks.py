@@ -211,3 +211,48 @@ def test_it_fails_a_digest_the_esp_refuses(settings, monkeypatch):
     assert digests_send(digest_ids=[digest.pk]).failed == [digest.pk]
     digest.refresh_from_db()
     assert digest.status == Digest.Status.FAILED and digest.last_error
+
+
+def test_a_payload_with_a_5000_digit_id_is_refused_with_400_not_500():
+    SubscriberFactory(email="ada@example.org")
+    body = json.dumps(_postmark_bounce("ada@example.org")).replace("4323372036854775807", "9" * 5000)
+    client = Client(raise_request_exception=False)
+
+    response = client.post(
+        "/anymail/postmark/tracking/", data=body, content_type="application/json", HTTP_AUTHORIZATION=AUTH
+    )
+
+    assert response.status_code == 400
+    assert _status("ada@example.org") == Subscriber.Status.ACTIVE
+
+
+def test_mail_to_an_unsubscribe_address_with_a_5000_digit_id_is_ignored():
+    SubscriberFactory(email="ada@example.org")
+    to = "unsubscribe+" + "9" * 5000 + "-" + "0" * 24 + "@digest.example.org"
+    response = Client(raise_request_exception=False).post(
+        "/anymail/postmark/inbound/",
+        data=json.dumps(_postmark_inbound(to)),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=AUTH,
+    )
+    assert response.status_code == 200
+    assert _status("ada@example.org") == Subscriber.Status.ACTIVE
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/anymail/mailgun/tracking/",
+        "/anymail/mailgun/inbound/",
+        "/anymail/amazon_ses/tracking/",
+        "/anymail/brevo/inbound/",
+        "/anymail/mailjet/tracking/",
+        "/anymail/resend/tracking/",
+        "/anymail/sendgrid/inbound/",
+    ],
+)
+@pytest.mark.parametrize("auth", [None, AUTH])
+def test_unconfigured_or_unreadable_esp_webhooks_answer_400(url, auth):
+    client = Client(raise_request_exception=False)
+    headers = {"HTTP_AUTHORIZATION": auth} if auth else {}
+    assert client.post(url, data="{}", content_type="application/json", **headers).status_code == 400

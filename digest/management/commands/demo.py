@@ -3,15 +3,15 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from digest.data import SAMPLE_CORPUS
-from digest.ingest import records_upsert
-from digest.models import Digest
+from digest.ingest import ingest_source
+from digest.management.cli import QuietCommand
+from digest.models import Digest, IngestRun
 from digest.pipeline import daily_run_start
-from digest.sources.jsonfile import parse_json_papers
 from subscriptions.models import Subscriber, TopicProfile
 
 DEMO_SUBSCRIBERS = [
@@ -45,16 +45,22 @@ DEMO_SUBSCRIBERS = [
 ]
 
 
-class Command(BaseCommand):
-    help = "Load the sample papers, create demo subscribers and run today's digests into the outbox."
+class Command(QuietCommand):
+    help = (
+        "Load the sample papers, create demo subscribers and run today's digests into the outbox. "
+        "Safe to re-run: a second run the same day sends nothing and says so."
+    )
 
     def handle(self, *args, **options):
         today = timezone.now().date()
-        records, errors = parse_json_papers(SAMPLE_CORPUS.read_bytes(), announced_on=today)
-        counts = records_upsert(records)
+        # Through the ingest service, so the load is an IngestRun like any other and shows
+        # on the dashboard ("Papers created by ingest").
+        ingest = ingest_source("file", path=SAMPLE_CORPUS, day=today)
+        if ingest.status == IngestRun.Status.FAILED:
+            raise CommandError(f"could not load the sample papers: {ingest.errors[0]}")
         self.stdout.write(
-            f"Sample papers: {len(records)} read, {counts.created} new, {counts.updated} updated, "
-            f"{counts.unchanged} unchanged, {counts.failed + len(errors)} failed."
+            f"Sample papers: {ingest.fetched} read, {ingest.created} new, {ingest.updated} updated, "
+            f"{ingest.unchanged} unchanged, {ingest.failed} failed."
         )
         with transaction.atomic():
             for email, interests, exclusions in DEMO_SUBSCRIBERS:
@@ -64,24 +70,46 @@ class Command(BaseCommand):
                 TopicProfile.objects.update_or_create(
                     subscriber=subscriber, defaults={"interests": interests, "exclusions": exclusions}
                 )
+        self.embed_new_papers()
+        started = timezone.now()
+        self.send_left_over()
+        emails = [s[0] for s in DEMO_SUBSCRIBERS]
+        self.step(f"Scoring {len(emails)} demo subscribers against today's papers and sending...")
         run = daily_run_start(
             edition_date=today,
             subscriber_ids=list(
-                Subscriber.objects.filter(email__in=[s[0] for s in DEMO_SUBSCRIBERS])
-                .order_by("pk")
-                .values_list("pk", flat=True)
+                Subscriber.objects.filter(email__in=emails).order_by("pk").values_list("pk", flat=True)
             ),
         )
         self.stdout.write(f"Daily run {run.pk} for {today}: {run.papers} candidate papers.")
+        sent_now = already_sent = 0
         for digest in (
-            Digest.objects.filter(edition_date=today, subscriber__email__in=[s[0] for s in DEMO_SUBSCRIBERS])
+            Digest.objects.filter(edition_date=today, subscriber__email__in=emails)
             .select_related("subscriber")
             .prefetch_related("items__paper")
             .order_by("subscriber__email")
         ):
-            titles = "; ".join(item.paper.title[:48] for item in digest.items.all())
+            items = digest.items.all()
+            titles = "; ".join(item.paper.title[:48] for item in items)
+            if digest.status == Digest.Status.SENT and digest.sent_at < started:
+                already_sent += 1
+                what = f"already sent at {digest.sent_at:%H:%M} UTC, not sent again"
+            elif digest.status == Digest.Status.SENT:
+                sent_now += 1
+                what = f"sent {len(items)} papers: {titles}"
+            elif digest.status == Digest.Status.SKIPPED:
+                what = "skipped: nothing to send"
+            else:
+                what = f"{digest.status}: {digest.last_error[:120] or 'waiting to be sent'}"
+            self.stdout.write(f"  {digest.subscriber.email:<20} {what}")
+        if not sent_now:
             self.stdout.write(
-                f"  {digest.subscriber.email:<20} {digest.status:<8} {digest.items.count()} papers: {titles}"
+                "Nothing was sent this time"
+                + (
+                    f" ({already_sent} digests went out earlier today; none is sent twice)."
+                    if already_sent
+                    else "."
+                )
             )
         outbox = Path(settings.EMAIL_OUTBOX_DIR) / "index.html"
         if settings.EMAIL_BACKEND == "core.file_backend.FileEmailBackend":

@@ -1,14 +1,10 @@
-from django.core.management.base import BaseCommand
-from tqdm import tqdm
-
-from digest.embedding import model_name, papers_embed
-from digest.models import Paper
+from digest.embedding import model_name
+from digest.management.cli import QuietCommand
 
 
-class Command(BaseCommand):
+class Command(QuietCommand):
     help = "Embed papers that have no vector for the configured model. Safe to re-run."
 
     def handle(self, *args, **options):
-        with tqdm(total=Paper.objects.count(), desc="embedding", unit="paper", disable=None) as bar:
-            done = papers_embed(progress=bar.update)
+        done = self.embed_new_papers()
         self.stdout.write(f"Embedded {done} papers with {model_name()}.")

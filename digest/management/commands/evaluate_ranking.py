@@ -6,13 +6,17 @@ Works from the dev set's JSONL corpus, embedded in memory: no database needed.
 Judgments and seeds may name papers by corpus id or by exact title.
 """
 
-from django.core.management.base import BaseCommand
+import numpy as np
 
 from digest.data import DEVSET
+from digest.management.cli import QuietCommand
 from digest.ranking import evaluation
 
+# Texts embedded per call while a bar is shown: small enough for the bar to move.
+EMBED_STEP = 256
 
-class Command(BaseCommand):
+
+class Command(QuietCommand):
     help = "Evaluate ranking methods (bm25, cosine, rrf, ours) on a graded dev set."
 
     def add_arguments(self, parser):
@@ -30,13 +34,24 @@ class Command(BaseCommand):
 
         profiles, corpus_path = evaluation.load_devset(devset)
         chosen = [p for p in profiles if split == "all" or p.split == split]
-        corpus = evaluation.load_corpus(corpus_path, embed=embed_texts)
+
+        def embed_corpus(texts: list[str]) -> np.ndarray:
+            self.step(f"Embedding the {len(texts)} papers of {corpus_path}...")
+            with self.progress_bar(total=len(texts), desc="Embedding", unit="paper") as bar:
+                parts = []
+                for start in range(0, len(texts), EMBED_STEP):
+                    parts.append(embed_texts(texts[start : start + EMBED_STEP]))
+                    bar.update(len(parts[-1]))
+            return np.vstack(parts) if parts else embed_texts([])
+
+        corpus = evaluation.load_corpus(corpus_path, embed=embed_corpus)
         for profile in chosen:
             _, unknown = corpus.judgments(profile)
             if unknown:
                 self.stderr.write(
                     f"{profile.id}: {len(unknown)} judged papers are not in the corpus, ignored: {unknown[:3]}"
                 )
+        self.step(f"Ranking the corpus for {len(chosen)} profiles with each method...")
         results = evaluation.evaluate(chosen, corpus, embed=embed_texts)
         self.stdout.write(f"{devset} split={split}: {len(chosen)} profiles, {len(corpus.paper_ids)} papers")
         self.stdout.write(evaluation.format_table(evaluation.summarise(results)))
@@ -45,6 +60,7 @@ class Command(BaseCommand):
                 cells = " ".join(f"{r.method}={r.ndcg10:.2f}" for r in results if r.profile == profile.id)
                 self.stdout.write(f"{profile.id:<8} {cells}")
         if fit_calibration:
+            self.step("Fitting the calibration...")
             center, scale = evaluation.calibration_fit(chosen, corpus, embed=embed_texts)
             self.stdout.write(
                 f"calibration fitted on {split}: CALIBRATION_CENTER = {center:.3f}, CALIBRATION_SCALE = {scale:.3f}"

@@ -1,19 +1,20 @@
-from datetime import date
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from digest.management.cli import QuietCommand, day_argument
 from digest.render import digest_preview_message
+from subscriptions.addresses import address_key
 from subscriptions.models import Subscriber
 
 
-class Command(BaseCommand):
+class Command(QuietCommand):
     help = "Render a subscriber's digest for a date (default: today) without sending it: headers and text, or the HTML."
 
     def add_arguments(self, parser):
         parser.add_argument("email", help="The subscriber's address.")
-        parser.add_argument("--date", type=date.fromisoformat, default=None, help="Edition date, YYYY-MM-DD.")
+        parser.add_argument("--date", type=day_argument, default=None, help="Edition date, YYYY-MM-DD.")
         parser.add_argument(
             "--html",
             metavar="PATH",
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, email, date=None, html=None, **options):
-        subscriber = Subscriber.objects.filter(email__iexact=email.strip()).first()
+        subscriber = Subscriber.objects.filter(email=address_key(email)).first()
         if subscriber is None:
             raise CommandError(f"No subscriber with the address {email!r}.")
         message = digest_preview_message(subscriber=subscriber, edition_date=date or timezone.now().date())

@@ -1,20 +1,20 @@
 import time
-from datetime import date
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
-from tqdm import tqdm
 
 from core.chunks import chunked
 from digest.delivery import digest_ids_to_send, digests_send
+from digest.management.cli import QuietCommand, day_argument
 from digest.models import Digest
 
 
-class Command(BaseCommand):
+class Command(QuietCommand):
     help = "Send pending digests (and ones abandoned mid-send) now, in chunks. Safe to re-run."
 
     def add_arguments(self, parser):
-        parser.add_argument("--date", type=date.fromisoformat, default=None, help="Only this edition date.")
+        parser.add_argument(
+            "--date", type=day_argument, default=None, help="Only this edition date (YYYY-MM-DD)."
+        )
         parser.add_argument("--dry-run", action="store_true", help="List what would be sent; send nothing.")
 
     def handle(self, *args, date=None, dry_run=False, **options):
@@ -27,8 +27,7 @@ class Command(BaseCommand):
             return
         started = time.monotonic()
         totals = {"sent": [], "failed": [], "retry": [], "skipped": []}
-        # The bar shows on a terminal and stays quiet in logs (disable=None).
-        with tqdm(total=len(ids), desc="Sending", unit="digest", disable=None) as bar:
+        with self.progress_bar(total=len(ids), desc="Sending", unit="digest") as bar:
             for chunk in chunked(ids, settings.DIGEST_SEND_CHUNK_SIZE):
                 result = digests_send(digest_ids=chunk)
                 for key, done in totals.items():

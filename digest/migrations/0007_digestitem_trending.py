@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('digest', '0004_digest_retry_after'),
+        ('digest', '0006_digest_empty_reason'),
     ]
 
     operations = [
