@@ -56,7 +56,7 @@ PREVIEW = {
 def _fake_preview(page):
     """The preview endpoint answers at once with three papers: the page's layout is under test, not ranking."""
     page.route(
-        re.compile(r".*/preview\?.*"),
+        re.compile(r".*/preview$"),
         lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(PREVIEW)),
     )
 
@@ -140,7 +140,9 @@ def test_preferences_show_the_next_send_a_live_preview_and_fit_a_phone(
     # The threshold choice and the trending size are the reader's; the preview follows the choice.
     assert page.get_by_label("Only papers likely to interest me (recommended)").is_checked()
     assert page.get_by_label("Trending today").input_value() == "3"
-    with page.expect_request(re.compile(r".*/preview\?.*threshold_mode=top_n")):
+    with page.expect_request(
+        lambda r: r.url.endswith("/preview") and "threshold_mode=top_n" in (r.post_data or "")
+    ):
         page.get_by_label("Always my top papers, however weak the match").check()
     zone = _box(page, "#id_timezone")
     assert zone["x"] + zone["width"] <= page.viewport_size["width"], "the time-zone field fits"
