@@ -88,11 +88,16 @@ class PaperEmbedding(models.Model):
         return np.frombuffer(bytes(self.vector), dtype="<f4")
 
 
+class RunStatus(models.TextChoices):
+    """The life of a job run, shared by ingest runs and daily runs (the dashboard reads both alike)."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class IngestRun(models.Model):
-    class Status(models.TextChoices):
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
+    Status = RunStatus
 
     source = models.CharField(max_length=40)
     params = models.JSONField(default=dict, blank=True)
@@ -121,10 +126,7 @@ LATE_AFTER = timedelta(hours=1)
 class DailyRun(models.Model):
     """One pass of the daily job for an edition date (and send slot), for the status page."""
 
-    class Status(models.TextChoices):
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
+    Status = RunStatus
 
     edition_date = models.DateField()
     slot = models.CharField(max_length=40, blank=True, help_text="Send slot (UTC hour) or 'all'.")
