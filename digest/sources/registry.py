@@ -14,10 +14,7 @@ from django.utils import timezone
 
 from digest.sources import arxiv_api, arxiv_oai, arxiv_rss, hf_daily, hf_page, jsonfile
 from digest.sources.http import fetch_arxiv_api, fetch_arxiv_rss, fetch_hf_daily
-from digest.sources.records import PaperRecord, decode_utf8
-
-# What a parser returns: the good records and one message per entry it had to drop.
-Parsed = tuple[list[PaperRecord], list[str]]
+from digest.sources.records import Parsed, decode_utf8
 
 
 @dataclass(frozen=True)
