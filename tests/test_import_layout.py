@@ -104,6 +104,7 @@ def test_every_module_imports(module):
     [
         ("core", {"digest", "subscriptions", "ops"}),
         ("digest", {"ops"}),
+        ("subscriptions", {"ops"}),
         ("digest.ranking", {"django", "subscriptions", "ops", "core", "config"}),
     ],
 )
