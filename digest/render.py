@@ -11,16 +11,9 @@ from core.emails import email_build
 from digest.build import picks_for_subscriber
 from digest.candidates import candidate_window
 from digest.models import Digest, DigestItem, Paper
+from digest.sources.registry import source_label
 from subscriptions import links
 from subscriptions.models import Subscriber
-
-SOURCE_LABELS = {
-    "hf_daily": "Hugging Face Daily Papers",
-    "hf_page": "Hugging Face Daily Papers",
-    "arxiv_api": "arXiv",
-    "arxiv_rss": "arXiv",
-    "file": "Sample corpus",
-}
 
 
 def _authors(authors: list[str]) -> str:
@@ -50,7 +43,7 @@ def digest_context(
                 # Source data is untrusted: only web links (never javascript: or data:).
                 "link": paper.link if paper.link.lower().startswith(("https://", "http://")) else "",
                 "authors": _authors(paper.authors),
-                "source_label": SOURCE_LABELS.get(paper.source, paper.source),
+                "source_label": source_label(paper.source),
                 "more_url": links.feedback_url(subscriber, paper.pk, 1),
                 "less_url": links.feedback_url(subscriber, paper.pk, -1),
             }

@@ -78,7 +78,8 @@ class Corpus:
 
     def judgments(self, profile: DevProfile) -> tuple[dict[str, int], list[str]]:
         """The profile's judgments keyed by corpus id, and the keys that name no corpus paper."""
-        resolved, unknown = {}, []
+        resolved: dict[str, int] = {}
+        unknown: list[str] = []
         for key, grade in profile.judgments.items():
             pid = self.resolve(key)
             if pid is None:

@@ -46,7 +46,7 @@ def profile_texts(*, interests: str, exclusions: str = "") -> list[str]:
 
 def build_profile(
     *,
-    key,
+    key: int,
     interests: str,
     exclusions: str = "",
     positives: Iterable[tuple[str, np.ndarray]] = (),

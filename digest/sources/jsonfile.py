@@ -17,6 +17,7 @@ from digest.sources.records import (
     decode_utf8,
     load_json,
     parse_arxiv_id,
+    records_from,
 )
 
 SOURCE = "file"
@@ -27,13 +28,11 @@ def parse_json_papers(
 ) -> tuple[list[PaperRecord], list[str]]:
     """Parse JSON or JSONL; raise FetchError when the file as a whole is unreadable."""
     objects = _load_objects(decode_utf8(data, what="JSON file"))
-    records, errors = [], []
-    for position, obj in objects:
-        try:
-            records.append(record_from_object(obj, announced_on=announced_on, source=source))
-        except RecordError as exc:
-            errors.append(f"record {position}: {exc}")
-    return records, errors
+    return records_from(
+        objects,
+        lambda obj: record_from_object(obj, announced_on=announced_on, source=source),
+        what="record",
+    )
 
 
 def _load_objects(text: str) -> list[tuple[int, object]]:

@@ -8,10 +8,10 @@ import functools
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import ftfy
 from pylatexenc import latexwalker
@@ -81,6 +81,26 @@ class RecordError(ValueError):
 
 class FetchError(RuntimeError):
     """A whole response is unusable (malformed, throttled, an error page)."""
+
+
+# What a parser returns: the good records and one message per entry it had to drop.
+Parsed = tuple[list[PaperRecord], list[str]]
+
+_Item = TypeVar("_Item")
+
+
+def records_from(
+    numbered: Iterable[tuple[int, _Item]], record_of: Callable[[_Item], PaperRecord], *, what: str
+) -> Parsed:
+    """Turn each numbered entry of a response into a record; a bad one becomes "<what> <n>: <reason>"."""
+    records: list[PaperRecord] = []
+    errors: list[str] = []
+    for position, item in numbered:
+        try:
+            records.append(record_of(item))
+        except RecordError as exc:
+            errors.append(f"{what} {position}: {exc}")
+    return records, errors
 
 
 def _validate(record: PaperRecord) -> None:

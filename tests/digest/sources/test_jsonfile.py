@@ -1,12 +1,11 @@
 from datetime import date
-from pathlib import Path
 
 import pytest
 
+from digest.data import SAMPLE_CORPUS as SAMPLE
 from digest.sources.jsonfile import parse_json_papers
 from digest.sources.records import FetchError
 
-SAMPLE = Path(__file__).resolve().parents[3] / "digest" / "data" / "sample_papers.jsonl"
 DAY = date(2026, 6, 12)
 
 
