@@ -199,7 +199,9 @@ def repair_encoding(text: str) -> str:
 _LATEX_SIGNAL = re.compile(r"[\\${}~]|``")
 _URL = re.compile(r"https?://[^\s{}\\$<>\"]+")
 _PLACEHOLDER = "\ue000{}\ue001"
-_PLACEHOLDER_RE = re.compile("\ue000(\\d+)\ue001")
+# A stray backslash before a held URL makes the converter read the marker as a
+# control symbol and space it out ("\\<marker>0<end>"): allow that whitespace.
+_PLACEHOLDER_RE = re.compile("\ue000\\s*(\\d+)\\s*\ue001")
 _LITERAL_SPECIALS = re.compile(r"(?<!\\)([%&#])")
 # "``slow\"": a TeX opening quote closed the typewriter way; pylatexenc would leave the '"'.
 _MIXED_QUOTES = re.compile(r"``([^`'\"\n]+?)\"")
@@ -419,6 +421,8 @@ def readable_latex(text: str) -> str:
         # arguments), the text stays as written rather than being lost.
         return text
     converted = _PLACEHOLDER_RE.sub(lambda m: urls[int(m.group(1))], _unmark_scripts(converted))
+    if "\ue000" in converted or "\ue001" in converted:  # a marker the converter took apart
+        return text
     return unicodedata.normalize("NFC", converted)
 
 
