@@ -42,7 +42,8 @@ def _load_objects(text: str) -> list[tuple[int, object]]:
     if stripped[0] in "[{" and not _looks_like_jsonl(stripped):
         loaded = load_json(stripped, what="JSON file")
         if isinstance(loaded, dict):
-            loaded = loaded.get("papers")
+            # {"papers": [...]}, or a JSON-lines file of one paper.
+            loaded = loaded["papers"] if "papers" in loaded else [loaded]
         if not isinstance(loaded, list):
             raise FetchError("expected a JSON array of papers or an object with a 'papers' array")
         return list(enumerate(loaded, start=1))

@@ -61,7 +61,7 @@ def test_it_counts_bad_lines_and_keeps_the_good_ones():
     "body, message",
     [
         (b'[{"title": "One"}', "malformed JSON"),
-        (b'{"title": "One"}', "expected a JSON array"),
+        (b'{"papers": {"title": "One"}}', "expected a JSON array"),
         (b"\xff\xfe{", "not UTF-8"),
         (b"[" * 100_000 + b"]" * 100_000, "JSON"),
     ],
@@ -69,3 +69,11 @@ def test_it_counts_bad_lines_and_keeps_the_good_ones():
 def test_it_fails_a_file_that_is_unreadable_as_a_whole(body, message):
     with pytest.raises(FetchError, match=message):
         parse_json_papers(body, announced_on=DAY)
+
+
+def test_it_reads_a_json_lines_file_of_one_paper():
+    body = b'{"title": "Only one", "abstract": "A single line.", "arxiv_id": "2606.00001"}\n'
+
+    records, errors = parse_json_papers(body, announced_on=DAY)
+
+    assert errors == [] and [r.title for r in records] == ["Only one"]
