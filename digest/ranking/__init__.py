@@ -37,13 +37,14 @@ from digest.ranking.papers import PaperSet, build_paper_set
 from digest.ranking.profile import Profile, build_profile, profile_texts
 from digest.ranking.score import Scores, calibrate, score_profiles
 from digest.ranking.selection import Pick, rank, select
-from digest.ranking.text import paper_text, split_exclusions, split_facets, tokenize
+from digest.ranking.text import Reading, paper_text, read_interests, split_exclusions, split_facets, tokenize
 
 __all__ = [
     "LexicalIndex",
     "PaperSet",
     "Pick",
     "Profile",
+    "Reading",
     "Scores",
     "build_paper_set",
     "build_profile",
@@ -51,6 +52,7 @@ __all__ = [
     "paper_text",
     "profile_texts",
     "rank",
+    "read_interests",
     "score_profiles",
     "select",
     "split_exclusions",

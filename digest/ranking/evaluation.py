@@ -100,6 +100,8 @@ class DevProfile:
     exclusions: str
     seeds: list[str]
     judgments: dict[str, int]
+    # How the reader wrote (prose, keywords, mixed, question), where the set says.
+    style: str = ""
 
 
 def load_devset(path: str | Path = DEVSET) -> tuple[list[DevProfile], Path]:
@@ -114,6 +116,7 @@ def load_devset(path: str | Path = DEVSET) -> tuple[list[DevProfile], Path]:
             exclusions=p.get("exclusions", ""),
             seeds=list(p.get("seeds", [])),
             judgments={k: int(v) for k, v in p["judgments"].items() if int(v) > 0},
+            style=p.get("style", ""),
         )
         for p in doc["profiles"]
     ]

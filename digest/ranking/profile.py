@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from digest.ranking.text import split_exclusions, split_facets
+from digest.ranking.text import Reading, read_interests, split_exclusions
 
 # Seed papers and "more like this" clicks kept per profile (the newest win).
 MAX_POSITIVES = 20
@@ -30,18 +30,24 @@ class Profile:
     # The whole interests text, embedded: context shared by every facet.
     summary: str = ""
     summary_vector: np.ndarray | None = None  # (d,)
+    # Per facet: a hedged side interest ("X is fine too if ..."), which counts less.
+    side: tuple[bool, ...] = ()
+    # How the interests text was read (for showing it to the reader).
+    reading: Reading = field(default_factory=Reading)
 
 
-def _parts(interests: str, exclusions: str) -> tuple[list[str], list[str], str, list[str]]:
-    facets = split_facets(interests)
-    excluded = split_exclusions(exclusions)
+def _parts(interests: str, exclusions: str) -> tuple[Reading, list[str], list[str], str, list[str]]:
+    reading = read_interests(interests)
+    facets = list(reading.facets)
+    # Exclusions typed into the interests text count like those of the exclusions field.
+    excluded = list(dict.fromkeys([*split_exclusions(exclusions), *reading.exclusions]))
     summary = " ".join(facets)
-    return facets, excluded, summary, facets + excluded + ([summary] if len(facets) > 1 else [])
+    return reading, facets, excluded, summary, facets + excluded + ([summary] if len(facets) > 1 else [])
 
 
 def profile_texts(*, interests: str, exclusions: str = "") -> list[str]:
     """The texts build_profile embeds, in the order it asks for them: facets, exclusions, the whole."""
-    return _parts(interests, exclusions)[3]
+    return _parts(interests, exclusions)[4]
 
 
 def build_profile(
@@ -62,7 +68,7 @@ def build_profile(
     oldest first; negatives: vectors of "less like this" papers. embed: texts ->
     unit rows (digest.embedding.embed_texts, a cache of it, or a test's fake).
     """
-    facets, excluded, summary, texts = _parts(interests, exclusions)
+    reading, facets, excluded, summary, texts = _parts(interests, exclusions)
     vectors = np.asarray(embed(texts), dtype=np.float32) if texts else None
     dim = vectors.shape[1] if vectors is not None and vectors.ndim == 2 else None
     positives = list(positives)[-MAX_POSITIVES:]
@@ -89,4 +95,6 @@ def build_profile(
         exclude_ids=frozenset(int(i) for i in exclude_ids),
         summary=summary,
         summary_vector=(vectors[-1] if len(facets) > 1 else vectors[0]) if facets else None,
+        side=reading.side,
+        reading=reading,
     )

@@ -18,6 +18,9 @@ COSINE_WEIGHT = 0.5
 # Each facet's similarity is blended with the whole profile's (all facets as
 # one query): "SPLADE" alone is ambiguous, "SPLADE" among retrieval facets is not.
 SUMMARY_WEIGHT = 0.5
+# A hedged side interest ("X papers are fine too if ...") must match this much
+# better (raw scale) than a core interest to rank alongside it.
+SIDE_DISCOUNT = 0.05
 # Seed papers: paper-to-paper cosine runs higher than query-to-paper cosine
 # (two related abstracts share a lot of vocabulary), so it is shifted and scaled
 # onto the facet scale before it competes with the facets.
@@ -33,8 +36,8 @@ NEGATIVE_WEIGHT = 1.0
 # Calibration: score = 1 / (1 + exp(-(raw - CENTER) / SCALE)), fitted by
 # logistic regression of the dev set's tune-half grades (>=1 = relevant) on raw.
 # Changes to the hybrid weights above need a refit: see digest.ranking.evaluation.
-CALIBRATION_CENTER = 0.410
-CALIBRATION_SCALE = 0.041
+CALIBRATION_CENTER = 0.412
+CALIBRATION_SCALE = 0.045
 
 
 def _rows(matrix: np.ndarray | None, dim: int) -> np.ndarray:
@@ -116,6 +119,16 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
         row_of = np.cumsum(has) - 1
         facet_owner = np.repeat(np.arange(count), facet_counts)
         sims[is_facet] = (1 - SUMMARY_WEIGHT) * sims[is_facet] + SUMMARY_WEIGHT * whole[row_of[facet_owner]]
+    side = np.concatenate(
+        [
+            np.asarray((list(p.side) + [False] * f)[:f], dtype=bool)
+            for p, f in zip(profiles, facet_counts, strict=True)
+        ]
+        or [np.zeros(0, bool)]
+    )
+    if side.any():
+        facet_rows = np.flatnonzero(is_facet)
+        sims[facet_rows[side]] -= SIDE_DISCOUNT
 
     # Pad to (profiles, max anchors, papers) so max/argmax run in one call.
     per_profile = facet_counts + positive_counts

@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from digest import ranking
-from digest.ranking import build_paper_set, build_profile, paper_text, rank, split_exclusions, split_facets
+from digest.ranking import (
+    build_paper_set,
+    build_profile,
+    paper_text,
+    rank,
+    read_interests,
+    split_exclusions,
+    split_facets,
+)
 from digest.ranking.papers import POPULARITY_MAX_BONUS
 
 AXES = {
@@ -106,12 +114,13 @@ class TestFacets:
         prose = (
             "I work on making large language models cheaper to run at inference time on commodity hardware"
         )
-        assert split_facets(prose) == [prose]
+        # How the reader introduces the interest ("I work on") is not part of its name.
+        assert split_facets(prose) == [prose.removeprefix("I work on ")]
         clause = (
-            "I mostly read about retrieval, although anything that makes search engines rank documents "
+            "retrieval, although anything that makes search engines rank documents "
             "better for long and ambiguous queries is welcome"
         )
-        assert split_facets(clause) == [clause]
+        assert split_facets("I mostly read about " + clause) == [clause]
 
     def test_it_splits_a_headed_list_and_keeps_parentheses_whole(self):
         text = "how to train deep nets well: optimizers, normalization layers, curriculum / ordering of training data"
@@ -143,6 +152,46 @@ class TestFacets:
 
     def test_it_drops_duplicates_and_empties(self):
         assert split_facets("retrieval\n\nRetrieval;  ;-") == ["retrieval"]
+
+    def test_it_reads_exclusions_typed_into_the_interests(self):
+        cases = {
+            "computer vision. Medical imaging is out of scope for me.": ["Medical imaging"],
+            "retrieval; not interested in recommender systems": ["recommender systems"],
+            "distilling big models into small ones - anything but dataset distillation": [
+                "dataset distillation"
+            ],
+            "RNNs. I'm not interested in state space models like S4 or Mamba.": [
+                "state space models",
+                "S4",
+                "Mamba",
+            ],
+            "theory of deep learning. No surveys please.": ["surveys"],
+            "Pruning and quantization are out of scope": ["Pruning", "quantization"],
+        }
+        for text, excluded in cases.items():
+            reading = read_interests(text)
+            assert list(reading.exclusions) == excluded, text
+            assert not {e.lower() for e in excluded} & {f.lower() for f in reading.facets}, text
+
+    def test_it_leaves_negation_words_inside_topics_alone(self):
+        reading = read_interests("word embeddings (skip-gram, GloVe); not only vision but also language")
+        assert reading.exclusions == ()
+        assert reading.facets[0] == "word embeddings (skip-gram, GloVe)"
+
+    def test_it_drops_greetings_thanks_and_self_introductions(self):
+        reading = read_interests(
+            "Hi there! I'm a postdoc in a robotics lab. Reinforcement learning for control please. Thanks a lot!"
+        )
+        assert reading.facets == ("Reinforcement learning for control",)
+        assert reading.ignored == ("Hi there", "I'm a postdoc in a robotics lab", "Thanks a lot")
+        assert read_interests("I'm a PhD student working on sparse networks").facets == ("sparse networks",)
+
+    def test_a_hedged_interest_is_a_side_facet_without_its_condition(self):
+        reading = read_interests(
+            "neural PDE solvers. Weather and climate forecasting is fine too if it is a learned model."
+        )
+        assert reading.facets == ("neural PDE solvers", "Weather and climate forecasting")
+        assert reading.side == (False, True)
 
     def test_exclusions_strip_negations(self):
         assert split_exclusions("not medical imaging, no NAS") == ["medical imaging", "NAS"]
