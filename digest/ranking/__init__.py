@@ -34,7 +34,7 @@ anchors of the chunk, one sparse product for their words.
 
 from digest.ranking.lexical import LexicalIndex
 from digest.ranking.papers import PaperSet, build_paper_set
-from digest.ranking.profile import Profile, build_profile, profile_texts
+from digest.ranking.profile import Profile, build_profile, profile_texts, reader_examples
 from digest.ranking.score import Scores, calibrate, score_profiles
 from digest.ranking.selection import Pick, rank, select
 from digest.ranking.text import Reading, paper_text, read_interests, split_exclusions, split_facets, tokenize
@@ -53,6 +53,7 @@ __all__ = [
     "profile_texts",
     "rank",
     "read_interests",
+    "reader_examples",
     "score_profiles",
     "select",
     "split_exclusions",
