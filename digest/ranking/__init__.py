@@ -34,7 +34,7 @@ anchors of the chunk, one sparse product for their words.
 
 from digest.ranking.lexical import LexicalIndex
 from digest.ranking.papers import PaperSet, build_paper_set
-from digest.ranking.profile import Profile, build_profile, profile_texts, reader_examples
+from digest.ranking.profile import Profile, build_profile, describe_interests, profile_texts, reader_examples
 from digest.ranking.score import Scores, calibrate, score_profiles
 from digest.ranking.selection import Pick, rank, select
 from digest.ranking.text import Reading, paper_text, read_interests, split_exclusions, split_facets, tokenize
@@ -49,6 +49,7 @@ __all__ = [
     "build_paper_set",
     "build_profile",
     "calibrate",
+    "describe_interests",
     "paper_text",
     "profile_texts",
     "rank",

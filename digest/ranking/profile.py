@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,6 +93,37 @@ def _rocchio(vectors: np.ndarray, more: list[np.ndarray], less: list[np.ndarray]
         shift -= LESS_WEIGHT * np.mean(less, axis=0)
     moved = vectors + shift
     return (moved / np.linalg.norm(moved, axis=-1, keepdims=True).clip(1e-6)).astype(np.float32)
+
+
+def describe_interests(
+    *, interests: str, exclusions: str = "", papers_like: Sequence[str] = ()
+) -> dict[str, list[str] | str]:
+    """How ranking reads what a reader typed, for showing it back before the first email.
+
+    Topics (core, then side interests), what is left out (the exclusions field
+    and exclusions typed in the text), seed papers by title, and the filler that
+    was ignored; "text" is one line: "Topics: … · Leaving out: … · Papers like: …".
+    """
+    reading, facets, excluded, _, _ = _parts(interests, exclusions)
+    topics = [f for f, side in zip(facets, reading.side, strict=True) if not side]
+    side_topics = [f for f, side in zip(facets, reading.side, strict=True) if side]
+    parts = []
+    if topics:
+        parts.append("Topics: " + "; ".join(topics))
+    if side_topics:
+        parts.append("Also, less often: " + "; ".join(side_topics))
+    if excluded:
+        parts.append("Leaving out: " + "; ".join(excluded))
+    if papers_like:
+        parts.append("Papers like: " + "; ".join(papers_like))
+    return {
+        "topics": topics,
+        "side_topics": side_topics,
+        "leaving_out": excluded,
+        "papers_like": list(papers_like),
+        "ignored": list(reading.ignored),
+        "text": " · ".join(parts),
+    }
 
 
 def profile_texts(*, interests: str, exclusions: str = "") -> list[str]:
