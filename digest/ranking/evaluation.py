@@ -313,6 +313,9 @@ class FeedbackResult:
     profile: str
     clicking: list[float]
     twin: list[float]
+    # Relevant papers (grade >= 1) received in the digests up to each day, inclusive.
+    clicking_received: list[int]
+    twin_received: list[int]
 
 
 def simulate_feedback(
@@ -341,10 +344,11 @@ def simulate_feedback(
         seeds = set(_seed_columns(corpus, profile.seeds))
         grade = {i: judgments.get(pid, 0) for i, pid in enumerate(corpus.paper_ids) if i not in seeds}
         curves: dict[str, list[float]] = {}
+        received: dict[str, list[int]] = {}
         for clicks in (True, False):
             signals: dict[int, int] = {}
             sent: set[int] = set()
-            curve = []
+            curve, got = [], []
             for _day in range(rounds + 1):
                 built = rankers.profile(profile, signals=signals, sent=frozenset(sent))
                 ranked = rankers.ours(built)
@@ -352,15 +356,25 @@ def simulate_feedback(
                 curve.append(ndcg_at_k([str(i) for i in ranked], left, 10))
                 digest = ranked[:digest_size]
                 sent.update(digest)
+                got.append(sum(1 for i in sent if grade.get(i, 0) >= 1))
                 if clicks:
                     signals.update({i: 1 if grade.get(i, 0) >= 1 else -1 for i in digest})
             curves["clicking" if clicks else "twin"] = curve
-        results.append(FeedbackResult(profile.id, curves["clicking"], curves["twin"]))
+            received["clicking" if clicks else "twin"] = got
+        results.append(
+            FeedbackResult(
+                profile.id, curves["clicking"], curves["twin"], received["clicking"], received["twin"]
+            )
+        )
     return results
 
 
 def format_feedback(results: Sequence[FeedbackResult], *, report_rounds: Sequence[int] = (1, 3, 5)) -> str:
-    """Mean nDCG@10 before any click and after each reported round, clicking vs never clicking."""
+    """Mean nDCG@10 before any click and after each reported round, clicking vs never clicking.
+
+    "relevant received": relevant papers in all readers' digests up to and
+    including that day, clicking vs never clicking.
+    """
     lines = [
         f"{'after':<10} {'clicking':>9} {'twin':>7} {'gain':>7} {'worse>0.02':>11} {'better':>7}  worst (profile)"
     ]
@@ -373,7 +387,9 @@ def format_feedback(results: Sequence[FeedbackResult], *, report_rounds: Sequenc
         label = "no click" if r == 0 else f"{r} round{'s' if r > 1 else ''}"
         lines.append(
             f"{label:<10} {clicking.mean():>9.3f} {twin.mean():>7.3f} {diff.mean():>+7.3f} "
-            f"{int((diff < -0.02).sum()):>11} {int((diff > 0.02).sum()):>7}  {diff[worst]:+.3f} ({results[worst].profile})"
+            f"{int((diff < -0.02).sum()):>11} {int((diff > 0.02).sum()):>7}  "
+            f"{f'{diff[worst]:+.3f} ({results[worst].profile})':<16} "
+            f"{sum(x.clicking_received[r] for x in results):>8} vs {sum(x.twin_received[r] for x in results):<7}"
         )
     return "\n".join(lines)
 
