@@ -37,7 +37,15 @@ from digest.ranking.papers import PaperSet, build_paper_set
 from digest.ranking.profile import Profile, build_profile, describe_interests, profile_texts, reader_examples
 from digest.ranking.score import Scores, calibrate, score_profiles
 from digest.ranking.selection import Pick, rank, select
-from digest.ranking.text import Reading, paper_text, read_interests, split_exclusions, split_facets, tokenize
+from digest.ranking.text import (
+    Reading,
+    interests_within,
+    paper_text,
+    read_interests,
+    split_exclusions,
+    split_facets,
+    tokenize,
+)
 
 __all__ = [
     "LexicalIndex",
@@ -50,6 +58,7 @@ __all__ = [
     "build_profile",
     "calibrate",
     "describe_interests",
+    "interests_within",
     "paper_text",
     "profile_texts",
     "rank",

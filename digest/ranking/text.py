@@ -232,6 +232,22 @@ def read_interests(text: str) -> Reading:
     )
 
 
+def interests_within(text: str, *, max_facets: int, max_chars: int) -> tuple[str, tuple[str, ...]]:
+    """The interests text cut to its first max_facets topics of at most max_chars each, and the exclusions it typed.
+
+    The cut text is one topic per line, written so that read_interests reads it
+    as it read the original: a side topic keeps a hedge ("maybe ..."). For
+    callers that must bound the work of a text (the anonymous sign-up preview)
+    without ranking it differently from the daily run.
+    """
+    reading = read_interests(text)
+    lines = [
+        f"maybe {facet[:max_chars]}" if side else facet[:max_chars]
+        for facet, side in zip(reading.facets[:max_facets], reading.side, strict=False)
+    ]
+    return "\n".join(lines), reading.exclusions
+
+
 def split_facets(text: str) -> list[str]:
     """Interests text -> distinct topics (lines, bullets, semicolons, sentences, lists), side topics included.
 

@@ -124,7 +124,6 @@ def test_the_preview_shows_an_exclusion_typed_into_the_interests_as_left_out(cli
     reading = response.json()["reading"]
     assert reading["topics"] == ["Computer vision"]
     assert reading["leaving_out"] == ["Medical imaging"]
-    assert reading["ignored"] == ["Hi"]
 
 
 def test_it_rejects_oversized_preview_input(client):

@@ -7,6 +7,7 @@ from digest import ranking
 from digest.ranking import (
     build_paper_set,
     build_profile,
+    interests_within,
     paper_text,
     rank,
     read_interests,
@@ -192,6 +193,15 @@ class TestFacets:
         )
         assert reading.facets == ("neural PDE solvers", "Weather and climate forecasting")
         assert reading.side == (False, True)
+
+    def test_a_text_cut_to_fewer_topics_is_read_as_the_original_was(self):
+        text = "Hi! retrieval, ranking, search. Weather models are fine too if learned. Not interested in robotics."
+        cut, excluded = interests_within(text, max_facets=4, max_chars=80)
+        original, again = read_interests(text), read_interests(cut)
+        assert again.facets == original.facets == ("retrieval", "ranking", "search", "Weather models")
+        assert again.side == original.side == (False, False, False, True)
+        assert excluded == ("robotics",)
+        assert read_interests(interests_within(text, max_facets=2, max_chars=4)[0]).facets == ("retr", "rank")
 
     def test_exclusions_strip_negations(self):
         assert split_exclusions("not medical imaging, no NAS") == ["medical imaging", "NAS"]
