@@ -148,6 +148,18 @@ def _seed_columns(corpus: Corpus, seeds: Sequence[str]) -> list[int]:
     return [column_of[pid] for pid in map(corpus.resolve, seeds) if pid is not None]
 
 
+def _memoised(embed: Callable[[list[str]], np.ndarray]) -> Callable[[list[str]], np.ndarray]:
+    seen: dict[tuple[str, ...], np.ndarray] = {}
+
+    def cached(texts: list[str]) -> np.ndarray:
+        key = tuple(texts)
+        if key not in seen:
+            seen[key] = embed(texts)
+        return seen[key]
+
+    return cached
+
+
 class Rankers:
     """Every method's full ranking (corpus positions, best first) for a profile."""
 
@@ -155,7 +167,8 @@ class Rankers:
         import bm25s
 
         self.corpus = corpus
-        self.embed = embed
+        # The same profile texts are embedded again for every simulated day.
+        self.embed = _memoised(embed)
         self.bm25 = bm25s.BM25()
         self.bm25.index(
             bm25s.tokenize(corpus.papers.texts, stopwords="en", show_progress=False), show_progress=False

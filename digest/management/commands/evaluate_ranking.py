@@ -87,12 +87,13 @@ class Command(QuietCommand):
                 f"\nfeedback: {feedback_rounds} days of {digest_size}-paper digests, each day ranking the whole "
                 "corpus minus the papers already sent (the sample corpus is one day of papers)"
             )
+            simulated = evaluation.simulate_feedback(
+                chosen, corpus, embed=embed_texts, rounds=feedback_rounds, digest_size=digest_size
+            )
             for label, group in [("all", chosen), *evaluation.groups(chosen, by=("split",))]:
-                simulated = evaluation.simulate_feedback(
-                    group, corpus, embed=embed_texts, rounds=feedback_rounds, digest_size=digest_size
-                )
+                ids = {p.id for p in group}
                 self.stdout.write(f"\n{label} ({len(group)} profiles)")
-                self.stdout.write(evaluation.format_feedback(simulated))
+                self.stdout.write(evaluation.format_feedback([r for r in simulated if r.profile in ids]))
         if fit_calibration:
             self.step("Fitting the calibration...")
             center, scale = evaluation.calibration_fit(chosen, corpus, embed=embed_texts)
