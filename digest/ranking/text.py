@@ -26,11 +26,16 @@ LIST_ITEM_MAX_WORDS = 12
 # "how to train deep nets well: optimizers, ..." -> a head facet, then the list.
 _HEAD = re.compile(r"^([^:()]{3,80}?)(?::|\s[-–—])\s+(?=\S)")
 # "X like A, B or C" / "X such as A and B": the examples qualify X, as in parentheses.
-_EXAMPLES = re.compile(r"\s+(?:like|such\s+as|e\.g\.?|including)\s+([^.;:()]+)$", re.I)
+# Not the verb: "I like X", "we'd like X".
+_EXAMPLES = re.compile(
+    r"(?<!\bi)(?<!\bwe)(?<!\byou)(?<!\bthey)(?<!\bwould)(?<!'d)(?<!’d)"
+    r"\s+(?:like|such\s+as|e\.g\.?|including)\s+([^.;:()]+)$",
+    re.I,
+)
 # How people introduce an interest ("I'm interested in", "I mostly read about"):
 # not part of the topic's name.
 _LEAD = re.compile(
-    r"^(?:(?:i\s+am|i'm|i’m|im|i)\s+(?:also\s+|mostly\s+|mainly\s+|really\s+|currently\s+)*"
+    r"^(?:(?:but|and|also|so)\s+)?(?:(?:i\s+am|i'm|i’m|im|i)\s+(?:also\s+|mostly\s+|mainly\s+|really\s+|currently\s+)*"
     r"(?:interested\s+in|into|work(?:ing)?\s+(?:on|in|with)|read(?:ing)?(?:\s+about)?|study(?:ing)?|research(?:ing)?"
     r"|like|love|want|need|follow|care\s+about|look(?:ing)?\s+for)"
     r"|(?:currently\s+)?work(?:ing)?\s+(?:on|in|with)|(?:mostly|mainly|primarily|especially)|my\s+(?:work|research|interests?|focus)\s+(?:is|are)\s+(?:on|in|about)?)\s+",
@@ -107,16 +112,17 @@ _SELF_INTRO = re.compile(
     re.I,
 )
 # Where a negated topic starts: at the start of a clause, or after a comma,
-# colon, dash or "but". "not only X but also Y" is not a negation.
+# colon, dash or "but". "not only X but also Y", "not sure if ...", "no
+# particular preference" are not negations.
 _NEGATION_CUE = re.compile(
-    r"(?:^|[,;:–—]\s*|\s-\s|\s+but\s+)"
+    r"(?:^|[,;:–—]\s*|\s-\s|\s+but\s+|\s+(?=(?:except|excluding)\b))"
     r"(?:(?:i\s+am|i'm|i’m|im)\s+)?(?:(?:really|definitely|absolutely)\s+)?"
     r"(?:"
     r"(?:not|no\s+longer)\s+(?:really\s+|very\s+|that\s+|too\s+)?(?:interested\s+in|into|keen\s+on|looking\s+for|about|after)"
     r"|i\s+(?:do\s+not|don't|don’t|dont)\s+(?:really\s+)?(?:care\s+(?:about|for)|want|need|like|read)"
     r"|(?:please\s+)?(?:no|not|nothing\s+(?:on|about)|anything\s+but|everything\s+but|all\s+but"
     r"|except(?:\s+for)?|excluding|exclude|without|avoid|but\s+not|never)"
-    r")(?=\s)(?!\s+(?:only|just|necessarily)\b)[\s:]*",
+    r")(?=\s)(?!\s+(?:only|just|necessarily|sure|preference|particular|specific|strong|matter|problem|idea|doubt)\b)[\s:]*",
     re.I,
 )
 # "X is out of scope", "X are not relevant to me", "X is off-topic".

@@ -174,6 +174,12 @@ class TestFacets:
             assert list(reading.exclusions) == excluded, text
             assert not {e.lower() for e in excluded} & {f.lower() for f in reading.facets}, text
 
+    def test_it_reads_mid_sentence_exclusions_and_the_verb_like(self):
+        assert read_interests("I like RL but not robotics") == read_interests("RL. Not robotics.")
+        reading = read_interests("Anything on LLM agents except benchmarks")
+        assert (reading.facets, reading.exclusions) == (("Anything on LLM agents",), ("benchmarks",))
+        assert read_interests("No particular preference; graph learning").exclusions == ()
+
     def test_it_leaves_negation_words_inside_topics_alone(self):
         reading = read_interests("word embeddings (skip-gram, GloVe); not only vision but also language")
         assert reading.exclusions == ()
