@@ -20,12 +20,21 @@
 
   var status = document.getElementById("preview-status");
   var list = document.getElementById("preview-list");
+  // How the interests were read ("Topics: … · Leaving out: …"), so a misreading shows before the first email.
+  var reading = document.getElementById("preview-reading");
+
+  function showReading(text) {
+    if (!reading) return;
+    reading.textContent = text ? "Read as: " + text : "";
+    reading.hidden = !text;
+  }
   var timer = null;
   var latest = 0;
 
   function show(message) {
     status.textContent = message;
     list.replaceChildren();
+    showReading("");
   }
 
   function render(papers) {
@@ -68,7 +77,11 @@
       .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, status: response.status, body: body }; }); })
       .then(function (result) {
         if (ticket !== latest) return; // a newer request is on its way
-        if (result.ok) { render(result.body.papers || []); return; }
+        if (result.ok) {
+          render(result.body.papers || []);
+          showReading(result.body.reading && result.body.reading.text);
+          return;
+        }
         if (result.status === 429 && result.body.retry_after) {
           pausedUntil = Date.now() + result.body.retry_after * 1000;
           show("The preview is resting for a moment; it will update by itself. You can subscribe meanwhile.");
