@@ -350,6 +350,8 @@ EMBEDDING_DEVICE = env_str("EMBEDDING_DEVICE", "cpu")
 
 # --- Digest ------------------------------------------------------------------
 DIGEST_DEFAULT_SIZE = env_int("DIGEST_DEFAULT_SIZE", 5)
+# The one bound on a digest's length: the sign-up form, the operator's inspector form and the
+# subscriber table's check constraint read it; the constraint is in a migration, so a change needs one.
 DIGEST_MAX_SIZE = 20
 # Subscribers scored per Celery task: big enough to amortise loading the day's
 # paper matrix, small enough that a lost worker redoes little. At 2,000 papers a

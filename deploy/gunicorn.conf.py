@@ -22,6 +22,8 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 worker_tmp_dir = "/dev/shm"
 
 accesslog = "-"
+# Token links carry their secret in the path: the log shows "<token>" instead.
+logger_class = "config.access_log.RedactingLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The combined format plus the client address Caddy forwards (%(h)s is the proxy's)

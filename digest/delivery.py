@@ -25,6 +25,7 @@ from core.chunks import chunked
 from digest.models import Digest, DigestItem
 from digest.render import digest_message, message_id_for
 from subscriptions.models import Subscriber
+from subscriptions.services import subscriber_bounced
 
 logger = logging.getLogger(__name__)
 
@@ -130,12 +131,9 @@ def retry_delay(retries: int) -> float:
 
 def _mark_permanent(digest: Digest, reason: str) -> None:
     Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.FAILED, last_error=reason[:2000])
-    Subscriber.objects.filter(pk=digest.subscriber_id).update(bounce_count=F("bounce_count") + 1)
-    Subscriber.objects.filter(
-        pk=digest.subscriber_id,
-        bounce_count__gte=settings.DIGEST_BOUNCE_LIMIT,
-        status=Subscriber.Status.ACTIVE,
-    ).update(status=Subscriber.Status.BOUNCED)
+    # A 5xx answer is one bounce, counted like the provider's: the subscriptions service stops the
+    # address at DIGEST_BOUNCE_LIMIT, whatever its status now (the reader may have paused mid-send).
+    subscriber_bounced(email=digest.subscriber.email, permanent=False)
 
 
 def digests_send(*, digest_ids: list[int], connection=None) -> SendResult:

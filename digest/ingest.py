@@ -26,13 +26,12 @@ from digest import alerts
 from digest.models import IngestRun, Paper
 from digest.sources.collect import collect
 from digest.sources.records import FetchError, PaperRecord, title_key
+from digest.sources.registry import SOURCES
 
 logger = logging.getLogger(__name__)
 
 # Fields a later record may fill in when the stored value is empty.
 _FILLABLE = ("abstract", "primary_category", "url", "pdf_url", "published_on")
-# Sources that state the primary category; RSS only lists categories in order.
-_CATEGORY_AUTHORITIES = ("arxiv_api", "arxiv_oai")
 # Records matched and written per query batch: one lookup query per batch, and
 # a progress tick that moves.
 _UPSERT_BATCH = 200
@@ -189,7 +188,7 @@ def _merge(paper: Paper, record: PaperRecord) -> bool:
             setattr(paper, name, getattr(record, name))
     if not paper.authors and record.authors:
         paper.authors = list(record.authors)
-    if record.categories and (not paper.categories or record.source in _CATEGORY_AUTHORITIES):
+    if record.categories and (not paper.categories or _states_primary_category(record.source)):
         paper.categories = list(record.categories)
         if record.primary_category:
             paper.primary_category = record.primary_category
@@ -206,6 +205,11 @@ def _merge(paper: Paper, record: PaperRecord) -> bool:
     if record.extra:
         paper.extra = {**paper.extra, **record.extra}
     return _snapshot(paper) != before
+
+
+def _states_primary_category(source: str) -> bool:
+    entry = SOURCES.get(source)
+    return entry is not None and entry.states_primary_category
 
 
 def _snapshot(paper: Paper) -> tuple:

@@ -88,26 +88,37 @@ class PaperEmbedding(models.Model):
         return np.frombuffer(bytes(self.vector), dtype="<f4")
 
 
-class IngestRun(models.Model):
-    class Status(models.TextChoices):
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
+class RunStatus(models.TextChoices):
+    """The life of a job run, shared by ingest runs and daily runs (the dashboard reads both alike)."""
 
-    source = models.CharField(max_length=40)
-    params = models.JSONField(default=dict, blank=True)
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class JobRun(models.Model):
+    """What an ingest run and a daily run share: one status, and when it started and ended."""
+
+    Status = RunStatus
+
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-started_at"]
+
+
+class IngestRun(JobRun):
+    source = models.CharField(max_length=40)
+    params = models.JSONField(default=dict, blank=True)
     fetched = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
-
-    class Meta:
-        ordering = ["-started_at"]
 
     def __str__(self):
         return f"{self.source} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
@@ -118,19 +129,11 @@ class IngestRun(models.Model):
 LATE_AFTER = timedelta(hours=1)
 
 
-class DailyRun(models.Model):
+class DailyRun(JobRun):
     """One pass of the daily job for an edition date (and send slot), for the status page."""
-
-    class Status(models.TextChoices):
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
 
     edition_date = models.DateField()
     slot = models.CharField(max_length=40, blank=True, help_text="Send slot (UTC hour) or 'all'.")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     papers = models.PositiveIntegerField(default=0)
     subscribers = models.PositiveIntegerField(default=0)
     digests_built = models.PositiveIntegerField(default=0)
@@ -142,9 +145,6 @@ class DailyRun(models.Model):
     # The UTC hour whose send slot this run serves (none for manual runs); a run that
     # started an hour or more after it was caught up after an outage: it went out late.
     scheduled_for = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-started_at"]
 
     def __str__(self):
         return f"{self.edition_date} {self.slot} {self.status}"

@@ -123,8 +123,10 @@ def _profiles(
     feedback: dict[int, dict[int, int]] = defaultdict(dict)
     taken: dict[int, set[int]] = defaultdict(set)
     if saved:
-        for sid, pid, signal in Feedback.objects.filter(subscriber_id__in=saved).values_list(
-            "subscriber_id", "paper_id", "signal"
+        for sid, pid, signal in (
+            Feedback.objects.filter(subscriber_id__in=saved)
+            .order_by("created_at", "id")
+            .values_list("subscriber_id", "paper_id", "signal")
         ):
             feedback[sid][pid] = signal
         for sid, pid in (
@@ -140,20 +142,17 @@ def _profiles(
     profiles = []
     for (subscriber, topic, embed), seed_ids in zip(readers, seeds, strict=True):
         signals = feedback[subscriber.pk] if subscriber.pk is not None else {}
-        liked = [pid for pid in seed_ids if signals.get(pid) != -1]
-        liked += [pid for pid, signal in signals.items() if signal == 1 and pid not in liked]
-        disliked = [pid for pid, signal in signals.items() if signal == -1]
+        kept, more, less = ranking.reader_examples(seed_ids, signals)
         profiles.append(
             ranking.build_profile(
                 key=subscriber.pk or 0,
                 interests=topic.interests,
                 exclusions=topic.exclusions,
                 positives=[
-                    (f"like: {titles[pid][:120]}", example_vectors[pid])
-                    for pid in liked
-                    if pid in example_vectors
+                    (titles[pid][:120], example_vectors[pid]) for pid in kept if pid in example_vectors
                 ],
-                negatives=[example_vectors[pid] for pid in disliked if pid in example_vectors],
+                more=[example_vectors[pid] for pid in more if pid in example_vectors],
+                negatives=[example_vectors[pid] for pid in less if pid in example_vectors],
                 size=subscriber.digest_size,
                 threshold=subscriber.effective_threshold,
                 # Papers already picked, and papers the subscriber liked or disliked, are not news.

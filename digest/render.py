@@ -12,16 +12,10 @@ from digest.build import picks_for_subscriber
 from digest.candidates import candidate_window
 from digest.models import Digest, DigestItem, Paper
 from digest.paper_links import paper_links, paper_thumbnail
+from digest.sources.registry import source_label
 from subscriptions import links
 from subscriptions.models import Subscriber
 
-SOURCE_LABELS = {
-    "hf_daily": "Hugging Face Daily Papers",
-    "hf_page": "Hugging Face Daily Papers",
-    "arxiv_api": "arXiv",
-    "arxiv_rss": "arXiv",
-    "file": "Sample corpus",
-}
 TRENDING_LABEL = "Trending today"
 
 
@@ -57,7 +51,7 @@ def digest_context(
                 # Source data is untrusted: only web links (never javascript: or data:).
                 "link": paper.link if paper.link.lower().startswith(("https://", "http://")) else "",
                 "authors": _authors(paper.authors),
-                "source_label": SOURCE_LABELS.get(paper.source, paper.source),
+                "source_label": source_label(paper.source),
                 "links": paper_links(paper),
                 "thumbnail": paper_thumbnail(paper),
                 "trending": item.trending,

@@ -1,6 +1,7 @@
 """Query-string forms of the operator pages: they bound what a URL can ask the database for."""
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from ops.selectors import DEFAULT_DAYS, MAX_DAYS
@@ -30,4 +31,4 @@ class InspectorForm(forms.Form):
 class InterestsForm(forms.Form):
     interests = forms.CharField(max_length=MAX_INTERESTS_CHARS, widget=forms.Textarea(attrs={"rows": 4}))
     exclusions = forms.CharField(max_length=MAX_EXCLUSIONS_CHARS, required=False)
-    size = forms.IntegerField(min_value=1, max_value=20, initial=5)
+    size = forms.IntegerField(min_value=1, max_value=settings.DIGEST_MAX_SIZE, initial=5)

@@ -201,15 +201,23 @@ class PreviewForm(forms.Form):
     interests = MultilineField(max_length=MAX_INTERESTS_CHARS)
     exclusions = MultilineField(max_length=MAX_EXCLUSIONS_CHARS, required=False)
 
-    def clean_interests(self) -> str:
-        from digest.ranking import split_facets
+    def clean(self) -> dict:
+        from digest.ranking import interests_within, split_exclusions
 
-        return _bounded(split_facets(self.cleaned_data["interests"]), PREVIEW_MAX_FACETS)
-
-    def clean_exclusions(self) -> str:
-        from digest.ranking import split_exclusions
-
-        return _bounded(split_exclusions(self.cleaned_data["exclusions"]), PREVIEW_MAX_EXCLUSIONS)
+        cleaned = super().clean()
+        # Read as the daily run reads it: exclusions typed into the interests
+        # ("not interested in X") stay exclusions, side topics stay side topics.
+        typed: tuple[str, ...] = ()
+        if "interests" in cleaned:
+            cleaned["interests"], typed = interests_within(
+                cleaned["interests"], max_facets=PREVIEW_MAX_FACETS, max_chars=PREVIEW_MAX_PHRASE_CHARS
+            )
+        if "exclusions" in cleaned:
+            cleaned["exclusions"] = _bounded(
+                list(dict.fromkeys([*split_exclusions(cleaned["exclusions"]), *typed])),
+                PREVIEW_MAX_EXCLUSIONS,
+            )
+        return cleaned
 
 
 class ChangeEmailForm(PlainLabelsForm):

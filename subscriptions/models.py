@@ -82,7 +82,8 @@ class Subscriber(models.Model):
                 condition=Q(weekly_day__gte=0, weekly_day__lte=6), name="subscriber_weekly_day_0_6"
             ),
             models.CheckConstraint(
-                condition=Q(digest_size__gte=1, digest_size__lte=20), name="subscriber_digest_size_1_20"
+                condition=Q(digest_size__gte=1, digest_size__lte=settings.DIGEST_MAX_SIZE),
+                name="subscriber_digest_size_1_20",
             ),
             models.CheckConstraint(
                 condition=Q(threshold__gte=0.0, threshold__lte=1.0), name="subscriber_threshold_0_1"

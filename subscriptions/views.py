@@ -14,6 +14,7 @@ from django_ratelimit.decorators import ratelimit
 from config.client_ip import client_ip
 from digest.build import picks_for_interests
 from digest.models import Paper
+from digest.ranking import describe_interests
 from subscriptions import links, preview_budget, selectors, services
 from subscriptions.forms import ChangeEmailForm, DeleteForm, PreferencesForm, PreviewForm, SignupForm
 from subscriptions.models import Subscriber
@@ -124,7 +125,11 @@ def preview(request: HttpRequest) -> JsonResponse:
         }
         for paper, score, why in picks
     ]
-    return JsonResponse({"papers": papers})
+    # How the words were read (topics, what is left out), shown next to the papers.
+    reading = describe_interests(
+        interests=form.cleaned_data["interests"], exclusions=form.cleaned_data["exclusions"]
+    )
+    return JsonResponse({"papers": papers, "reading": reading})
 
 
 @require_http_methods(["GET", "POST"])

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
+from digest.data import SAMPLE_CORPUS
 from tests.support.smtp import SMTPServer
 from tests.support.workers import forget_routes
 
@@ -17,7 +17,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = "/usr/bin/chromium"
-SAMPLE = Path(settings.BASE_DIR) / "digest" / "data" / "sample_papers.jsonl"
 
 
 # PD_TEST_NOW=2027-01-01T00:30:00Z bin/test runs the in-process tests as if the
@@ -108,7 +107,7 @@ def sample_papers(db):
     from digest.ingest import records_upsert
     from digest.sources.jsonfile import parse_json_papers
 
-    records, errors = parse_json_papers(SAMPLE.read_bytes(), announced_on=timezone.now().date())
+    records, errors = parse_json_papers(SAMPLE_CORPUS.read_bytes(), announced_on=timezone.now().date())
     assert not errors
     records_upsert(records)
     return records

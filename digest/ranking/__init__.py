@@ -34,23 +34,36 @@ anchors of the chunk, one sparse product for their words.
 
 from digest.ranking.lexical import LexicalIndex
 from digest.ranking.papers import PaperSet, build_paper_set
-from digest.ranking.profile import Profile, build_profile, profile_texts
+from digest.ranking.profile import Profile, build_profile, describe_interests, profile_texts, reader_examples
 from digest.ranking.score import Scores, calibrate, score_profiles
 from digest.ranking.selection import Pick, rank, select
-from digest.ranking.text import paper_text, split_exclusions, split_facets, tokenize
+from digest.ranking.text import (
+    Reading,
+    interests_within,
+    paper_text,
+    read_interests,
+    split_exclusions,
+    split_facets,
+    tokenize,
+)
 
 __all__ = [
     "LexicalIndex",
     "PaperSet",
     "Pick",
     "Profile",
+    "Reading",
     "Scores",
     "build_paper_set",
     "build_profile",
     "calibrate",
+    "describe_interests",
+    "interests_within",
     "paper_text",
     "profile_texts",
     "rank",
+    "read_interests",
+    "reader_examples",
     "score_profiles",
     "select",
     "split_exclusions",

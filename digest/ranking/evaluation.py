@@ -78,7 +78,8 @@ class Corpus:
 
     def judgments(self, profile: DevProfile) -> tuple[dict[str, int], list[str]]:
         """The profile's judgments keyed by corpus id, and the keys that name no corpus paper."""
-        resolved, unknown = {}, []
+        resolved: dict[str, int] = {}
+        unknown: list[str] = []
         for key, grade in profile.judgments.items():
             pid = self.resolve(key)
             if pid is None:
@@ -100,6 +101,8 @@ class DevProfile:
     exclusions: str
     seeds: list[str]
     judgments: dict[str, int]
+    # How the reader wrote (prose, keywords, mixed, question), where the set says.
+    style: str = ""
 
 
 def load_devset(path: str | Path = DEVSET) -> tuple[list[DevProfile], Path]:
@@ -114,6 +117,7 @@ def load_devset(path: str | Path = DEVSET) -> tuple[list[DevProfile], Path]:
             exclusions=p.get("exclusions", ""),
             seeds=list(p.get("seeds", [])),
             judgments={k: int(v) for k, v in p["judgments"].items() if int(v) > 0},
+            style=p.get("style", ""),
         )
         for p in doc["profiles"]
     ]
@@ -145,6 +149,18 @@ def _seed_columns(corpus: Corpus, seeds: Sequence[str]) -> list[int]:
     return [column_of[pid] for pid in map(corpus.resolve, seeds) if pid is not None]
 
 
+def _memoised(embed: Callable[[list[str]], np.ndarray]) -> Callable[[list[str]], np.ndarray]:
+    seen: dict[tuple[str, ...], np.ndarray] = {}
+
+    def cached(texts: list[str]) -> np.ndarray:
+        key = tuple(texts)
+        if key not in seen:
+            seen[key] = embed(texts)
+        return seen[key]
+
+    return cached
+
+
 class Rankers:
     """Every method's full ranking (corpus positions, best first) for a profile."""
 
@@ -152,7 +168,8 @@ class Rankers:
         import bm25s
 
         self.corpus = corpus
-        self.embed = embed
+        # The same profile texts are embedded again for every simulated day.
+        self.embed = _memoised(embed)
         self.bm25 = bm25s.BM25()
         self.bm25.index(
             bm25s.tokenize(corpus.papers.texts, stopwords="en", show_progress=False), show_progress=False
@@ -167,18 +184,46 @@ class Rankers:
     def cosine_scores(self, profile: DevProfile) -> np.ndarray:
         return (self.corpus.papers.vectors @ self.embed([profile.interests])[0]).astype(np.float32)
 
-    def profile(self, profile: DevProfile, *, size: int = RANKED_BY_SELECTION) -> ranking.Profile:
+    def profile(
+        self,
+        profile: DevProfile,
+        *,
+        size: int = RANKED_BY_SELECTION,
+        signals: dict[int, int] | None = None,
+        sent: frozenset[int] = frozenset(),
+    ) -> ranking.Profile:
+        """The reader's ranking.Profile, as digest.profiles builds it: seeds, clicks (column -> +1/-1), sent papers."""
         papers = self.corpus.papers
         seeds = _seed_columns(self.corpus, profile.seeds)
+        signals = signals or {}
+        kept, more, less = ranking.reader_examples(seeds, signals)
         return ranking.build_profile(
             key=0,
             interests=profile.interests,
             exclusions=profile.exclusions,
-            positives=[(papers.titles[c], papers.vectors[c]) for c in seeds],
+            positives=[(papers.titles[c], papers.vectors[c]) for c in kept],
+            more=[papers.vectors[c] for c in more],
+            negatives=[papers.vectors[c] for c in less],
             size=size,
-            exclude_ids=frozenset(int(papers.ids[c]) for c in seeds),
+            exclude_ids=frozenset(int(papers.ids[c]) for c in [*seeds, *signals, *sent]),
             embed=self.embed,
         )
+
+    def ours(self, built: ranking.Profile) -> list[int]:
+        """Corpus positions in the order `rank` would send them, then the rest by score; excluded papers left out."""
+        scores = ranking.score_profiles(self.corpus.papers, [built])
+        picks = ranking.select(
+            self.corpus.papers,
+            built,
+            scores.calibrated[0],
+            scores.best_anchor[0],
+            scores.anchor_labels[0],
+            scores.raw[0],
+        )
+        head = [int(p.paper_id) for p in picks]  # ids are corpus positions here
+        skip = set(head) | set(built.exclude_ids)
+        order = np.argsort(-scores.calibrated[0], kind="stable")
+        return head + [int(i) for i in order if int(i) not in skip]
 
     def rankings(self, profile: DevProfile) -> dict[str, list[int]]:
         n = len(self.corpus.papers)
@@ -193,19 +238,7 @@ class Rankers:
         for ranked in (bm25, cosine):
             fused[ranked] += 1.0 / (RRF_K + np.arange(1, len(ranked) + 1))
         fused[list(seeds)] = -1
-        built = self.profile(profile)
-        scores = ranking.score_profiles(self.corpus.papers, [built])
-        picks = ranking.select(
-            self.corpus.papers,
-            built,
-            scores.calibrated[0],
-            scores.best_anchor[0],
-            scores.anchor_labels[0],
-            scores.raw[0],
-        )
-        head = [int(p.paper_id) for p in picks]  # ids are corpus positions here
-        taken = set(head)
-        ours = head + [i for i in order(scores.calibrated[0]) if i not in taken]
+        ours = self.ours(self.profile(profile))
         return {"bm25": bm25, "cosine": cosine, "rrf": order(fused), "ours": ours}
 
 
@@ -264,12 +297,113 @@ def summarise(results: Sequence[ProfileResult]) -> list[dict]:
     return rows
 
 
+def groups(
+    profiles: Sequence[DevProfile], *, by: Sequence[str] = ("split", "style")
+) -> list[tuple[str, list[DevProfile]]]:
+    """Profiles grouped by split, then by writing style ("split=tune", "style=prose"); unset fields are skipped."""
+    out = []
+    for field in by:
+        values = sorted({getattr(p, field) for p in profiles if getattr(p, field)})
+        if len(values) > 1 or (field == "style" and values):
+            out += [(f"{field}={v}", [p for p in profiles if getattr(p, field) == v]) for v in values]
+    return out
+
+
 def format_table(rows: Sequence[dict]) -> str:
     lines = [f"{'method':<8} {'n':>3} {'nDCG@10':>8} {'P@5':>6} {'R@20':>6}  {'worst nDCG@10':>14}"]
     for row in rows:
         lines.append(
             f"{row['method']:<8} {row['profiles']:>3} {row['ndcg10']:>8.3f} {row['p5']:>6.3f} {row['r20']:>6.3f}"
             f"  {row['worst_ndcg10']:>7.3f} ({row['worst_profile']})"
+        )
+    return "\n".join(lines)
+
+
+# --- Feedback simulation -----------------------------------------------------
+@dataclass
+class FeedbackResult:
+    """nDCG@10 over the papers not yet sent, day by day: day 0 is the first digest, before any click."""
+
+    profile: str
+    clicking: list[float]
+    twin: list[float]
+    # Relevant papers (grade >= 1) received in the digests up to each day, inclusive.
+    clicking_received: list[int]
+    twin_received: list[int]
+
+
+def simulate_feedback(
+    profiles: Sequence[DevProfile],
+    corpus: Corpus,
+    *,
+    embed: Callable[[list[str]], np.ndarray],
+    rounds: int = 5,
+    digest_size: int = 5,
+) -> list[FeedbackResult]:
+    """A reader who clicks every day against a twin who never clicks.
+
+    The sample corpus is one day of papers, so every "day" draws from the whole
+    corpus (a lookback wide enough that later days still have candidates) minus
+    what that reader was already sent. Each day the reader gets the digest
+    `rank` would send (digest_size papers) and marks the relevant picks (grade
+    >= 1) "more like this" and the others "less like this"; the next day's
+    profile is built from those clicks through ranking.reader_examples and
+    build_profile, as digest.profiles builds it from Feedback rows. Each twin is
+    scored with nDCG@10 of its full ranking against its own papers not yet sent.
+    """
+    rankers = Rankers(corpus, embed)
+    results = []
+    for profile in profiles:
+        judgments, _ = corpus.judgments(profile)
+        seeds = set(_seed_columns(corpus, profile.seeds))
+        grade = {i: judgments.get(pid, 0) for i, pid in enumerate(corpus.paper_ids) if i not in seeds}
+        curves: dict[str, list[float]] = {}
+        received: dict[str, list[int]] = {}
+        for clicks in (True, False):
+            signals: dict[int, int] = {}
+            sent: set[int] = set()
+            curve, got = [], []
+            for _day in range(rounds + 1):
+                built = rankers.profile(profile, signals=signals, sent=frozenset(sent))
+                ranked = rankers.ours(built)
+                left = {str(i): g for i, g in grade.items() if g > 0 and i not in sent and i not in signals}
+                curve.append(ndcg_at_k([str(i) for i in ranked], left, 10))
+                digest = ranked[:digest_size]
+                sent.update(digest)
+                got.append(sum(1 for i in sent if grade.get(i, 0) >= 1))
+                if clicks:
+                    signals.update({i: 1 if grade.get(i, 0) >= 1 else -1 for i in digest})
+            curves["clicking" if clicks else "twin"] = curve
+            received["clicking" if clicks else "twin"] = got
+        results.append(
+            FeedbackResult(
+                profile.id, curves["clicking"], curves["twin"], received["clicking"], received["twin"]
+            )
+        )
+    return results
+
+
+def format_feedback(results: Sequence[FeedbackResult], *, report_rounds: Sequence[int] = (1, 3, 5)) -> str:
+    """Mean nDCG@10 before any click and after each reported round, clicking vs never clicking.
+
+    "relevant received": relevant papers in all readers' digests up to and
+    including that day, clicking vs never clicking.
+    """
+    lines = [
+        f"{'after':<10} {'clicking':>9} {'twin':>7} {'gain':>7} {'worse>0.02':>11} {'better':>7}  worst (profile)"
+    ]
+    rounds = len(results[0].clicking) - 1 if results else 0
+    for r in [0, *[r for r in report_rounds if r <= rounds]]:
+        clicking = np.array([x.clicking[r] for x in results])
+        twin = np.array([x.twin[r] for x in results])
+        diff = clicking - twin
+        worst = int(np.argmin(diff))
+        label = "no click" if r == 0 else f"{r} round{'s' if r > 1 else ''}"
+        lines.append(
+            f"{label:<10} {clicking.mean():>9.3f} {twin.mean():>7.3f} {diff.mean():>+7.3f} "
+            f"{int((diff < -0.02).sum()):>11} {int((diff > 0.02).sum()):>7}  "
+            f"{f'{diff[worst]:+.3f} ({results[worst].profile})':<16} "
+            f"{sum(x.clicking_received[r] for x in results):>8} vs {sum(x.twin_received[r] for x in results):<7}"
         )
     return "\n".join(lines)
 

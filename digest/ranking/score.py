@@ -27,14 +27,11 @@ POSITIVE_SHIFT = -0.22
 # much, times the weight: a paper squarely about an excluded topic sinks.
 EXCLUSION_MARGIN = 0.25
 EXCLUSION_WEIGHT = 1.5
-# "Less like this": paper-to-paper cosine above the margin is penalised.
-NEGATIVE_MARGIN = 0.45
-NEGATIVE_WEIGHT = 1.0
 # Calibration: score = 1 / (1 + exp(-(raw - CENTER) / SCALE)), fitted by
 # logistic regression of the dev set's tune-half grades (>=1 = relevant) on raw.
 # Changes to the hybrid weights above need a refit: see digest.ranking.evaluation.
-CALIBRATION_CENTER = 0.410
-CALIBRATION_SCALE = 0.041
+CALIBRATION_CENTER = 0.412
+CALIBRATION_SCALE = 0.045
 
 
 def _rows(matrix: np.ndarray | None, dim: int) -> np.ndarray:
@@ -67,27 +64,24 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
     anchor_vec: list[np.ndarray] = []
     penalty_text: list[str] = []
     penalty_vec: list[np.ndarray] = []
-    facet_counts, positive_counts, exclusion_counts, negative_counts = [], [], [], []
+    facet_counts, positive_counts, exclusion_counts = [], [], []
     for profile in profiles:
         facets = _rows(profile.facet_vectors, dim)
         positives = _rows(profile.positive_vectors, dim)
         exclusions = _rows(profile.exclusion_vectors, dim)
-        negatives = _rows(profile.negative_vectors, dim)
         labels.append(
             list(profile.facets[: len(facets)]) + [f"like: {label}" for label in profile.positive_labels]
         )
         facet_text.extend(profile.facets[: len(facets)])
         penalty_text.extend(profile.exclusions[: len(exclusions)])
         anchor_vec += [facets, positives]
-        penalty_vec += [exclusions, negatives]
+        penalty_vec.append(exclusions)
         facet_counts.append(len(facets))
         positive_counts.append(len(positives))
         exclusion_counts.append(len(exclusions))
-        negative_counts.append(len(negatives))
     facet_counts = np.asarray(facet_counts, dtype=np.int64)
     positive_counts = np.asarray(positive_counts, dtype=np.int64)
     exclusion_counts = np.asarray(exclusion_counts, dtype=np.int64)
-    negative_counts = np.asarray(negative_counts, dtype=np.int64)
 
     # Anchors, in profile order: each profile's facets then its positives.
     anchors = np.vstack(anchor_vec) if anchor_vec else np.zeros((0, dim), dtype=np.float32)
@@ -116,6 +110,15 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
         row_of = np.cumsum(has) - 1
         facet_owner = np.repeat(np.arange(count), facet_counts)
         sims[is_facet] = (1 - SUMMARY_WEIGHT) * sims[is_facet] + SUMMARY_WEIGHT * whole[row_of[facet_owner]]
+    bias = np.concatenate(
+        [
+            np.asarray(p.facet_bias if p.facet_bias is not None else np.zeros(f), dtype=np.float32)[:f]
+            for p, f in zip(profiles, facet_counts, strict=True)
+        ]
+        or [np.zeros(0, np.float32)]
+    )
+    if bias.any():
+        sims[is_facet] += bias[:, None]
 
     # Pad to (profiles, max anchors, papers) so max/argmax run in one call.
     per_profile = facet_counts + positive_counts
@@ -128,23 +131,18 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
     raw = padded.max(axis=1)
     raw[per_profile == 0] = -1.0
 
-    # Penalties: exclusions (hybrid, like facets) and "less like this" (cosine).
+    # Exclusions: hybrid similarity like facets, past a margin. ("Less like
+    # this" clicks are not penalties: they moved the profile's vectors, see
+    # digest.ranking.profile.MORE_WEIGHT.)
     pen_rows = np.vstack(penalty_vec) if penalty_vec else np.zeros((0, dim), dtype=np.float32)
     if len(pen_rows):
-        is_exclusion = np.concatenate(
-            [
-                np.r_[np.ones(e, bool), np.zeros(q, bool)]
-                for e, q in zip(exclusion_counts, negative_counts, strict=True)
-            ]
-        )
         pen = pen_rows @ papers.vectors.T
-        if is_exclusion.any():
-            # An exclusion's words count only where they appear as the phrase.
-            lexical = papers.lexical.scores(penalty_text) * papers.lexical.phrase_present(penalty_text)
-            pen[is_exclusion] = COSINE_WEIGHT * pen[is_exclusion] + (1 - COSINE_WEIGHT) * lexical
-            pen[is_exclusion] = EXCLUSION_WEIGHT * np.clip(pen[is_exclusion] - EXCLUSION_MARGIN, 0, None)
-        pen[~is_exclusion] = NEGATIVE_WEIGHT * np.clip(pen[~is_exclusion] - NEGATIVE_MARGIN, 0, None)
-        per_profile = exclusion_counts + negative_counts
+        # An exclusion's words count only where they appear as the phrase.
+        lexical = papers.lexical.scores(penalty_text) * papers.lexical.phrase_present(penalty_text)
+        pen = EXCLUSION_WEIGHT * np.clip(
+            COSINE_WEIGHT * pen + (1 - COSINE_WEIGHT) * lexical - EXCLUSION_MARGIN, 0, None
+        )
+        per_profile = exclusion_counts
         # Rows are contiguous per profile: one reduceat gives each profile's max.
         has = per_profile > 0
         starts = (np.cumsum(per_profile) - per_profile)[has]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from dataclasses import dataclass
 
 import Stemmer
 
@@ -23,7 +24,23 @@ _NEGATION = re.compile(
 # parametrization" is a list of topics; a prose sentence with a comma is not.
 LIST_ITEM_MAX_WORDS = 12
 # "how to train deep nets well: optimizers, ..." -> a head facet, then the list.
-_HEAD = re.compile(r"^([^:()]{3,80}):\s+(?=\S)")
+_HEAD = re.compile(r"^([^:()]{3,80}?)(?::|\s[-–—])\s+(?=\S)")
+# "X like A, B or C" / "X such as A and B": the examples qualify X, as in parentheses.
+# Not the verb: "I like X", "we'd like X".
+_EXAMPLES = re.compile(
+    r"(?<!\bi)(?<!\bwe)(?<!\byou)(?<!\bthey)(?<!\bwould)(?<!'d)(?<!’d)"
+    r"\s+(?:like|such\s+as|e\.g\.?|including)\s+([^.;:()]+)$",
+    re.I,
+)
+# How people introduce an interest ("I'm interested in", "I mostly read about"):
+# not part of the topic's name.
+_LEAD = re.compile(
+    r"^(?:(?:but|and|also|so)\s+)?(?:(?:i\s+am|i'm|i’m|im|i)\s+(?:also\s+|mostly\s+|mainly\s+|really\s+|currently\s+)*"
+    r"(?:interested\s+in|into|work(?:ing)?\s+(?:on|in|with)|read(?:ing)?(?:\s+about)?|study(?:ing)?|research(?:ing)?"
+    r"|like|love|want|need|follow|care\s+about|look(?:ing)?\s+for)"
+    r"|(?:currently\s+)?work(?:ing)?\s+(?:on|in|with)|(?:mostly|mainly|primarily|especially)|my\s+(?:work|research|interests?|focus)\s+(?:is|are)\s+(?:on|in|about)?)\s+",
+    re.I,
+)
 _ITEM_SEPARATOR = re.compile(r",|\s+/\s+|\|")
 _LEADING_JOIN = re.compile(r"^(?:and|or|&|as well as|plus)\s+", re.I)
 _LAST_ITEM_JOIN = re.compile(r"\s+(?:and|or|nor|&)\s+", re.I)
@@ -67,6 +84,8 @@ def _split_parts(text: str) -> list[str]:
         part = _BULLET.sub("", part).strip(" \t,.:")
         if not part:
             continue
+        if "(" not in part:
+            part = _EXAMPLES.sub(r" (\1)", part)
         head = _HEAD.match(part)
         if head:
             pieces.append(head.group(1))
@@ -75,17 +94,173 @@ def _split_parts(text: str) -> list[str]:
     return [piece.strip(" \t,.:") for piece in pieces]
 
 
-def split_facets(text: str) -> list[str]:
-    """Interests text -> distinct topics (lines, bullets, semicolons, sentences, lists).
+# --- Reading what people type ----------------------------------------------
+# General English patterns, not phrases from any test set: a greeting, thanks,
+# a self-introduction, a negated topic, a hedged side interest.
+_GREETING = re.compile(
+    r"^(?:hi|hello|hey|hiya|greetings|dear\s+\w+)(?:\s+(?:there|all|team|everyone))?\b[\s,!.:;-]*", re.I
+)
+_THANKS = re.compile(
+    r"^(?:many\s+)?(?:thanks|thank\s+you|thx|cheers|(?:best|kind)\s+regards|regards)\b", re.I
+)
+# "I'm a PhD student at X", "I am an ML engineer in a startup": who is writing, not what they want.
+_SELF_INTRO = re.compile(
+    r"^(?:i\s+am|i'm|i’m|im)\s+(?:a|an|the)?\s*(?:[\w/-]+\s+){0,4}?"
+    r"(?:student|researcher|engineer|scientist|postdoc|professor|developer|candidate|lecturer|practitioner"
+    r"|analyst|manager|founder|academic|hobbyist|data\s+scientist)s?\b"
+    r"(?:\s+(?:at|in|from|with|of|on)\s+(?:a|an|the|my|our)\b[^,.;:!?]*)?[\s,]*(?:and\s+)?",
+    re.I,
+)
+# Where a negated topic starts: at the start of a clause, or after a comma,
+# colon, dash or "but". "not only X but also Y", "not sure if ...", "no
+# particular preference" are not negations.
+_NEGATION_CUE = re.compile(
+    r"(?:^|[,;:–—]\s*|\s-\s|\s+but\s+|\s+(?=(?:except|excluding)\b))"
+    r"(?:(?:i\s+am|i'm|i’m|im)\s+)?(?:(?:really|definitely|absolutely)\s+)?"
+    r"(?:"
+    r"(?:not|no\s+longer)\s+(?:really\s+|very\s+|that\s+|too\s+)?(?:interested\s+in|into|keen\s+on|looking\s+for|about|after)"
+    r"|i\s+(?:do\s+not|don't|don’t|dont)\s+(?:really\s+)?(?:care\s+(?:about|for)|want|need|like|read)"
+    r"|(?:please\s+)?(?:no|not|nothing\s+(?:on|about)|anything\s+but|everything\s+but|all\s+but"
+    r"|except(?:\s+for)?|excluding|exclude|without|avoid|but\s+not|never)"
+    r")(?=\s)(?!\s+(?:only|just|necessarily|sure|preference|particular|specific|strong|matter|problem|idea|doubt)\b)[\s:]*",
+    re.I,
+)
+# "X is out of scope", "X are not relevant to me", "X is off-topic".
+_NEGATED_TOPIC = re.compile(
+    r"^(?P<topic>.+?)\s+(?:is|are)\s+(?:(?:really|definitely|totally|completely)\s+)?"
+    r"(?:out\s+of\s+scope|outside\s+(?:of\s+)?(?:my|the)?\s*scope|off[- ]topic|irrelevant|not\s+(?:of\s+)?"
+    r"(?:interest|interesting|relevant|needed|wanted|for\s+me|my\s+thing|what\s+i\s+(?:want|need)))\b.*$",
+    re.I,
+)
+_POLITE_TAIL = re.compile(
+    r"(?:[\s,]+(?:please|thanks|thank\s+you|at\s+all|for\s+me|either|though))+[\s.!]*$", re.I
+)
+# A side interest: "X papers are fine too if ...", "maybe also X", "occasionally X".
+_HEDGE = re.compile(
+    r"\b(?:maybe|perhaps|possibly|occasionally|sometimes|secondary|side\s+interest|less\s+so|to\s+a\s+lesser\s+extent"
+    r"|nice\s+to\s+have|not\s+essential|(?:is|are)\s+(?:also\s+)?(?:fine|ok|okay|acceptable)|fine\s+too|ok\s+too)\b",
+    re.I,
+)
+# What a hedge says about the topic, not the topic: removed from its text.
+_HEDGE_WORDS = re.compile(
+    r"\b(?:(?:is|are)\s+(?:also\s+)?(?:only\s+)?(?:of\s+)?(?:fine|ok|okay|acceptable|secondary(?:\s+interest)?)"
+    r"|(?:is|are)\s+(?:only\s+)?of\s+secondary\s+interest|maybe(?:\s+also)?|perhaps(?:\s+also)?|possibly"
+    r"|occasionally|sometimes|also|too|as\s+well|less\s+so|to\s+a\s+lesser\s+extent|nice\s+to\s+have|not\s+essential"
+    r"|side\s+interest(?:s)?(?:\s*:)?)\b",
+    re.I,
+)
+# A condition on a side interest ("... if they use real data"): the topic is
+# what precedes it; the profile's other facets (its whole text) carry the rest.
+_CONDITION = re.compile(r"[\s,]+(?:if|as\s+long\s+as|provided|only\s+if|when|but\s+only)\b.*$", re.I)
 
-    A piece with no content words ("I work on", "anything") is not a topic.
+
+@dataclass(frozen=True)
+class Reading:
+    """How an interests text was read: what ranking uses, and what it shows the reader."""
+
+    facets: tuple[str, ...] = ()
+    # Per facet: True for a hedged side interest ("X is fine too if ...").
+    side: tuple[bool, ...] = ()
+    # Topics the text itself rules out ("not interested in X", "X is out of scope").
+    exclusions: tuple[str, ...] = ()
+    # Greetings, thanks and self-introductions: read and left out.
+    ignored: tuple[str, ...] = ()
+
+
+def _split_negation(part: str) -> tuple[str, str]:
+    """'pruning, distillation - anything but dataset distillation' -> ('pruning, distillation', 'dataset distillation')."""
+    topic = _NEGATED_TOPIC.match(part)
+    if topic:
+        return "", topic.group("topic")
+    cue = _NEGATION_CUE.search(part)
+    if not cue:
+        return part, ""
+    return part[: cue.start()], part[cue.end() :]
+
+
+def _side_interest(part: str) -> list[str]:
+    text = _CONDITION.sub("", part)
+    text = _HEDGE_WORDS.sub(" ", text)
+    return _split_parts(" ".join(text.split()))
+
+
+def read_interests(text: str) -> Reading:
+    """Interests text as typed -> topics, side topics, typed exclusions and what was left out.
+
+    Each clause (line, bullet, semicolon, sentence) is read on its own: filler
+    is dropped, a negated topic becomes an exclusion, a hedged one a side
+    facet; what is left is split into topics as split_facets always has.
     """
-    facets, seen = [], set()
-    for facet in _split_parts(text):
-        if len(facet) >= 2 and facet.lower() not in seen and tokenize(facet):
-            seen.add(facet.lower())
-            facets.append(facet)
-    return facets[:MAX_FACETS]
+    facets: list[str] = []
+    side: list[bool] = []
+    excluded: list[str] = []
+    ignored: list[str] = []
+    seen: set[str] = set()
+
+    def add(items: list[str], *, hedged: bool) -> None:
+        for facet in items:
+            facet = _LEAD.sub("", _POLITE_TAIL.sub("", facet.strip(" \t,.:-–—")))
+            if len(facet) >= 2 and facet.lower() not in seen and tokenize(facet):
+                seen.add(facet.lower())
+                facets.append(facet)
+                side.append(hedged)
+
+    clauses = [c for c in (_BULLET.sub("", c).strip() for c in _LINE_SPLIT.split(text or "")) if c]
+    for clause in clauses:
+        part = _GREETING.sub("", clause)
+        intro = _SELF_INTRO.match(part)
+        if intro:
+            part = part[intro.end() :]
+        if _THANKS.match(part):
+            part = ""
+        part = part.strip(" \t,.:!")
+        if not part or not tokenize(part):
+            ignored.append(clause.strip(" \t,.:!"))
+            continue
+        start = clause.find(part)
+        if start > 0:
+            ignored.append(clause[:start].strip(" \t,.:!"))
+        wanted, negated = _split_negation(part)
+        if negated:
+            excluded.extend(split_exclusions(_POLITE_TAIL.sub("", negated)))
+        wanted = wanted.strip(" \t,.:-–—")
+        if not wanted:
+            continue
+        if _HEDGE.search(wanted):
+            add(_side_interest(wanted), hedged=True)
+        else:
+            add(_split_parts(wanted), hedged=False)
+    return Reading(
+        facets=tuple(facets[:MAX_FACETS]),
+        side=tuple(side[:MAX_FACETS]),
+        exclusions=tuple(dict.fromkeys(excluded))[:MAX_FACETS],
+        ignored=tuple(i for i in ignored if i),
+    )
+
+
+def interests_within(text: str, *, max_facets: int, max_chars: int) -> tuple[str, tuple[str, ...]]:
+    """The interests text cut to its first max_facets topics of at most max_chars each, and the exclusions it typed.
+
+    The cut text is one topic per line, written so that read_interests reads it
+    as it read the original: a side topic keeps a hedge ("maybe ..."). For
+    callers that must bound the work of a text (the anonymous sign-up preview)
+    without ranking it differently from the daily run.
+    """
+    reading = read_interests(text)
+    lines = [
+        f"maybe {facet[:max_chars]}" if side else facet[:max_chars]
+        for facet, side in zip(reading.facets[:max_facets], reading.side, strict=False)
+    ]
+    return "\n".join(lines), reading.exclusions
+
+
+def split_facets(text: str) -> list[str]:
+    """Interests text -> distinct topics (lines, bullets, semicolons, sentences, lists), side topics included.
+
+    Filler ("Hi", "I'm a PhD student at ...") and negated topics are not
+    topics (see read_interests).
+    """
+    return list(read_interests(text).facets)
 
 
 def split_exclusions(text: str) -> list[str]:
@@ -98,7 +273,12 @@ def split_exclusions(text: str) -> list[str]:
     out, seen = [], set()
     for piece in _split_parts(text):
         piece = _NEGATION.sub("", piece).strip(" \t,.:")
-        inner = [item for group in _PARENTHESES.findall(piece) for item in _split_top_level(group)]
+        inner = [
+            alternative
+            for group in _PARENTHESES.findall(piece)
+            for item in _split_top_level(group)
+            for alternative in _LAST_ITEM_JOIN.split(item)
+        ]
         piece = _PARENTHESES.sub(" ", piece)
         for part in [*_LAST_ITEM_JOIN.split(piece), *inner]:
             part = " ".join(_NEGATION.sub("", part.strip()).split()).strip(" \t,.:")

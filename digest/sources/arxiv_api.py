@@ -20,6 +20,7 @@ from digest.sources.records import (
     is_arxiv_category,
     iso_day,
     parse_arxiv_id,
+    records_from,
     strip_unsafe,
 )
 from digest.sources.safe_xml import parse_xml, text_of
@@ -59,12 +60,7 @@ def parse_arxiv_api_page(data: bytes | str) -> ArxivApiPage:
         message = collapse_whitespace(strip_unsafe(text_of(api_errors[0].find(f"{ATOM}summary"))))
         message = message or "unspecified error"
         raise FetchError(f"arXiv API error: {message}")
-    records, errors = [], []
-    for position, entry in enumerate(entries, start=1):
-        try:
-            records.append(_record(entry))
-        except RecordError as exc:
-            errors.append(f"entry {position}: {exc}")
+    records, errors = records_from(enumerate(entries, start=1), _record, what="entry")
     return ArxivApiPage(records=records, errors=errors, entries=len(entries), total_results=_total(root))
 
 

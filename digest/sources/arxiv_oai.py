@@ -16,6 +16,7 @@ from digest.sources.records import (
     is_arxiv_category,
     iso_day,
     parse_arxiv_id,
+    records_from,
     strip_unsafe,
 )
 from digest.sources.safe_xml import parse_xml, text_of
@@ -35,13 +36,7 @@ def parse_arxiv_oai(data: bytes | str) -> tuple[list[PaperRecord], list[str]]:
         if error.get("code") != "noRecordsMatch":
             message = collapse_whitespace(strip_unsafe(text_of(error)))
             raise FetchError(f"arXiv OAI-PMH error {error.get('code')}: {message}")
-    records, errors = [], []
-    for position, record in enumerate(root.iter(f"{OAI}record"), start=1):
-        try:
-            records.append(_record(record))
-        except RecordError as exc:
-            errors.append(f"record {position}: {exc}")
-    return records, errors
+    return records_from(enumerate(root.iter(f"{OAI}record"), start=1), _record, what="record")
 
 
 def _record(record: Element) -> PaperRecord:

@@ -28,6 +28,7 @@ from digest.sources.records import (
     https,
     is_arxiv_category,
     parse_arxiv_id,
+    records_from,
 )
 from digest.sources.safe_xml import parse_xml, text_of
 
@@ -61,13 +62,11 @@ def parse_arxiv_rss(data: bytes | str, *, day: date | None = None) -> tuple[list
     except RecordError:
         # The channel date is only a fallback for items without their own.
         feed_day = day
-    records, errors = [], []
-    for position, item in enumerate(channel.findall("item"), start=1):
-        try:
-            records.append(_record(item, feed_day=feed_day))
-        except RecordError as exc:
-            errors.append(f"item {position}: {exc}")
-    return records, errors
+    return records_from(
+        enumerate(channel.findall("item"), start=1),
+        lambda item: _record(item, feed_day=feed_day),
+        what="item",
+    )
 
 
 def _record(item: Element, *, feed_day: date | None) -> PaperRecord:
@@ -171,13 +170,11 @@ def _parse_rss1(root: Element, *, day: date | None) -> tuple[list[PaperRecord], 
         feed_day = _listing_day(text_of(channel.find(f"{DC}date")) if channel is not None else "") or day
     except RecordError:
         feed_day = day
-    records, errors = [], []
-    for position, item in enumerate(root.findall(f"{RSS1}item"), start=1):
-        try:
-            records.append(_rss1_record(item, feed_day=feed_day))
-        except RecordError as exc:
-            errors.append(f"item {position}: {exc}")
-    return records, errors
+    return records_from(
+        enumerate(root.findall(f"{RSS1}item"), start=1),
+        lambda item: _rss1_record(item, feed_day=feed_day),
+        what="item",
+    )
 
 
 def _rss1_record(item: Element, *, feed_day: date | None) -> PaperRecord:

@@ -19,6 +19,7 @@ from digest.sources.records import (
     iso_day,
     load_json,
     parse_arxiv_id,
+    records_from,
 )
 
 SOURCE = "hf_daily"
@@ -31,13 +32,7 @@ def parse_hf_daily(data: bytes | str, *, day: date | None = None) -> tuple[list[
         detail = items.get("error") if isinstance(items, dict) else None
         got = detail or type(items).__name__
         raise FetchError(f"Hugging Face Daily Papers: expected a list of papers, got {got!r}")
-    records, errors = [], []
-    for position, item in enumerate(items, start=1):
-        try:
-            records.append(_record(item, day=day))
-        except RecordError as exc:
-            errors.append(f"item {position}: {exc}")
-    return records, errors
+    return records_from(enumerate(items, start=1), lambda item: _record(item, day=day), what="item")
 
 
 def _record(item: object, *, day: date | None) -> PaperRecord:

@@ -17,6 +17,7 @@ from digest.sources.records import (
     decode_utf8,
     load_json,
     parse_arxiv_id,
+    records_from,
 )
 
 SOURCE = "file"
@@ -27,13 +28,11 @@ def parse_json_papers(
 ) -> tuple[list[PaperRecord], list[str]]:
     """Parse JSON or JSONL; raise FetchError when the file as a whole is unreadable."""
     objects = _load_objects(decode_utf8(data, what="JSON file"))
-    records, errors = [], []
-    for position, obj in objects:
-        try:
-            records.append(record_from_object(obj, announced_on=announced_on, source=source))
-        except RecordError as exc:
-            errors.append(f"record {position}: {exc}")
-    return records, errors
+    return records_from(
+        objects,
+        lambda obj: record_from_object(obj, announced_on=announced_on, source=source),
+        what="record",
+    )
 
 
 def _load_objects(text: str) -> list[tuple[int, object]]:
@@ -43,7 +42,8 @@ def _load_objects(text: str) -> list[tuple[int, object]]:
     if stripped[0] in "[{" and not _looks_like_jsonl(stripped):
         loaded = load_json(stripped, what="JSON file")
         if isinstance(loaded, dict):
-            loaded = loaded.get("papers")
+            # {"papers": [...]}, or a JSON-lines file of one paper.
+            loaded = loaded["papers"] if "papers" in loaded else [loaded]
         if not isinstance(loaded, list):
             raise FetchError("expected a JSON array of papers or an object with a 'papers' array")
         return list(enumerate(loaded, start=1))

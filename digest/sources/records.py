@@ -8,10 +8,10 @@ import functools
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import ftfy
 from pylatexenc import latexwalker
@@ -81,6 +81,26 @@ class RecordError(ValueError):
 
 class FetchError(RuntimeError):
     """A whole response is unusable (malformed, throttled, an error page)."""
+
+
+# What a parser returns: the good records and one message per entry it had to drop.
+Parsed = tuple[list[PaperRecord], list[str]]
+
+_Item = TypeVar("_Item")
+
+
+def records_from(
+    numbered: Iterable[tuple[int, _Item]], record_of: Callable[[_Item], PaperRecord], *, what: str
+) -> Parsed:
+    """Turn each numbered entry of a response into a record; a bad one becomes "<what> <n>: <reason>"."""
+    records: list[PaperRecord] = []
+    errors: list[str] = []
+    for position, item in numbered:
+        try:
+            records.append(record_of(item))
+        except RecordError as exc:
+            errors.append(f"{what} {position}: {exc}")
+    return records, errors
 
 
 def _validate(record: PaperRecord) -> None:
@@ -179,7 +199,9 @@ def repair_encoding(text: str) -> str:
 _LATEX_SIGNAL = re.compile(r"[\\${}~]|``")
 _URL = re.compile(r"https?://[^\s{}\\$<>\"]+")
 _PLACEHOLDER = "\ue000{}\ue001"
-_PLACEHOLDER_RE = re.compile("\ue000(\\d+)\ue001")
+# A stray backslash before a held URL makes the converter read the marker as a
+# control symbol and space it out ("\\<marker>0<end>"): allow that whitespace.
+_PLACEHOLDER_RE = re.compile("\ue000\\s*(\\d+)\\s*\ue001")
 _LITERAL_SPECIALS = re.compile(r"(?<!\\)([%&#])")
 # "``slow\"": a TeX opening quote closed the typewriter way; pylatexenc would leave the '"'.
 _MIXED_QUOTES = re.compile(r"``([^`'\"\n]+?)\"")
@@ -399,6 +421,8 @@ def readable_latex(text: str) -> str:
         # arguments), the text stays as written rather than being lost.
         return text
     converted = _PLACEHOLDER_RE.sub(lambda m: urls[int(m.group(1))], _unmark_scripts(converted))
+    if "\ue000" in converted or "\ue001" in converted:  # a marker the converter took apart
+        return text
     return unicodedata.normalize("NFC", converted)
 
 

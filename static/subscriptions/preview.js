@@ -23,6 +23,14 @@
   var status = document.getElementById("preview-status");
   var typical = document.getElementById("preview-typical");
   var list = document.getElementById("preview-list");
+  // How the interests were read ("Topics: … · Leaving out: …"), so a misreading shows before the first email.
+  var reading = document.getElementById("preview-reading");
+
+  function showReading(text) {
+    if (!reading) return;
+    reading.textContent = text ? "Read as: " + text : "";
+    reading.hidden = !text;
+  }
   var timer = null;
   var latest = 0;
 
@@ -30,6 +38,7 @@
     status.textContent = message;
     typical.hidden = true;
     list.replaceChildren();
+    showReading("");
   }
 
   function render(body) {
@@ -90,7 +99,11 @@
       .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, status: response.status, body: body }; }); })
       .then(function (result) {
         if (ticket !== latest) return; // a newer request is on its way
-        if (result.ok) { render(result.body); return; }
+        if (result.ok) {
+          render(result.body);
+          showReading(result.body.reading && result.body.reading.text);
+          return;
+        }
         if (result.status === 429 && result.body.retry_after) {
           pausedUntil = Date.now() + result.body.retry_after * 1000;
           show("The preview is resting for a moment; it will update by itself. You can save meanwhile.");

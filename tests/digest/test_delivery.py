@@ -4,6 +4,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from digest import delivery
 from digest.delivery import digest_ids_to_send, digests_send
 from digest.models import Digest
 from subscriptions.models import Subscriber
@@ -144,6 +145,26 @@ def test_it_marks_an_address_bounced_after_repeated_hard_bounces(smtp_server, se
 
     first.subscriber.refresh_from_db()
     assert first.subscriber.status == Subscriber.Status.BOUNCED
+
+
+@pytest.mark.parametrize("status", [Subscriber.Status.PAUSED, Subscriber.Status.PENDING])
+def test_it_bounces_a_reader_whose_status_changed_mid_send(smtp_server, settings, monkeypatch, status):
+    settings.DIGEST_BOUNCE_LIMIT = 1
+    digest = _digest("gone@example.org")
+    smtp_server.handler.rcpt_replies["gone@example.org"] = ["550 5.1.1 No such user"]
+    real_message = delivery.digest_message
+
+    def message_after_a_status_change(digest, **kwargs):
+        # The reader pauses (or an operator resets them) after the chunk was loaded, before the 5xx.
+        Subscriber.objects.filter(pk=digest.subscriber_id).update(status=status)
+        return real_message(digest, **kwargs)
+
+    monkeypatch.setattr(delivery, "digest_message", message_after_a_status_change)
+
+    assert digests_send(digest_ids=[digest.pk]).failed == [digest.pk]
+
+    digest.subscriber.refresh_from_db()
+    assert (digest.subscriber.status, digest.subscriber.bounce_count) == (Subscriber.Status.BOUNCED, 1)
 
 
 def test_it_gives_up_after_the_last_attempt(smtp_server, settings):

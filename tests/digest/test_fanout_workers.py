@@ -17,11 +17,12 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from digest.data import SAMPLE_CORPUS as SAMPLE
 from digest.models import Digest, DigestItem
 from digest.pipeline import daily_run_start
 from digest.profiles import profile_vectors_refresh
 from subscriptions.models import TopicProfile
-from tests.conftest import SAMPLE, require_service
+from tests.conftest import require_service
 from tests.factories import SubscriberFactory
 from tests.support.workers import forget_routes, wait_for
 

@@ -177,12 +177,13 @@ def test_it_merges_a_paper_seen_on_two_hugging_face_days_into_one_row(tmp_path):
     assert set(Paper.objects.values_list("announced_on", flat=True)) == {date(2026, 6, 12)}
 
 
-def test_it_lets_the_api_primary_category_replace_the_rss_guess():
+@pytest.mark.parametrize("authority", ["arxiv_api", "arxiv_oai"])
+def test_it_lets_arxiv_metadata_replace_the_rss_guess_of_the_primary_category(authority):
     ingest_source("arxiv_rss", path=FIXTURES / "arxiv_rss_cs.LG+cs.AI+cs.CL+stat.ML_2026-09-24_4items.xml")
     records_upsert(
         [
             PaperRecord(
-                source="arxiv_api",
+                source=authority,
                 title="Outlier Detection for Multi-Network Data",
                 arxiv_id="2205.06398",
                 version=2,
@@ -195,7 +196,28 @@ def test_it_lets_the_api_primary_category_replace_the_rss_guess():
 
     paper = Paper.objects.get(arxiv_id="2205.06398")
     assert (paper.primary_category, paper.categories) == ("stat.ML", ["stat.ML", "stat.ME"])
-    assert paper.sources == ["arxiv_rss", "arxiv_api"]
+    assert paper.sources == ["arxiv_rss", authority]
+
+
+def test_it_keeps_the_first_categories_when_a_later_source_only_lists_them():
+    ingest_source("arxiv_rss", path=FIXTURES / "arxiv_rss_cs.LG+cs.AI+cs.CL+stat.ML_2026-09-24_4items.xml")
+    before = Paper.objects.get(arxiv_id="2205.06398")
+    records_upsert(
+        [
+            PaperRecord(
+                source="hf_daily",
+                title="Outlier Detection for Multi-Network Data",
+                arxiv_id="2205.06398",
+                version=2,
+                categories=("cs.CV",),
+                primary_category="cs.CV",
+                announced_on=date(2022, 5, 13),
+            )
+        ]
+    )
+
+    paper = Paper.objects.get(arxiv_id="2205.06398")
+    assert (paper.primary_category, paper.categories) == (before.primary_category, before.categories)
 
 
 def test_it_loads_the_shipped_sample_corpus_once():

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from digest.data import DEVSET
+from digest.data import SAMPLE_CORPUS as CORPUS
 from digest.sources.records import title_key
 
 BASE_DIR = Path(settings.BASE_DIR)
-CORPUS = BASE_DIR / "digest" / "data" / "sample_papers.jsonl"
-DEVSET = BASE_DIR / "digest" / "data" / "devset.json"
 SAMPLE_PAPERS = 343
 
 

@@ -104,3 +104,15 @@ def test_confirming_records_how_the_reader_consented(client, signup_data, django
     assert consent.subscriber == subscriber and consent.form == "signup"
     assert consent.requested_ip == "203.0.113.5" and consent.confirmed_ip == "127.0.0.1"
     assert consent.requested_at <= consent.confirmed_at == subscriber.confirmed_at
+
+
+def test_the_confirm_page_shows_the_whole_request(client, signup_data, django_capture_on_commit_callbacks):
+    data = {**signup_data, "exclusions": "Medical imaging", "frequency": "weekly", "send_hour": "18"}
+    _signup(client, data, django_capture_on_commit_callbacks)
+    page = client.get(confirm_path(mail.outbox[0])).content.decode()
+    for text in (
+        "Graph neural networks for molecules",
+        "Medical imaging",
+        "Once a week at 18:00 (Europe/Berlin)",
+    ):
+        assert text in page

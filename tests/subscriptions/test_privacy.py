@@ -1,8 +1,10 @@
 """Delete-my-data deletes everything, the export shows everything (issue 15 Low, issue 18 consent)."""
 
+import importlib
 import json
 
 import pytest
+from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
@@ -77,3 +79,24 @@ def test_the_export_holds_threshold_bounces_delivery_details_and_consent(client)
             "confirmed_ip": "198.51.100.2",
         }
     ]
+
+
+def test_readers_who_confirmed_before_consent_records_get_one_from_what_we_know():
+    backfill = importlib.import_module("subscriptions.migrations.0007_backfill_consent").backfill
+    old = SubscriberFactory()
+    never = SubscriberFactory(status=Subscriber.Status.PENDING, confirmed_at=None)
+    recorded = SubscriberFactory()
+    ConsentRecord.objects.create(
+        subscriber=recorded,
+        form="signup",
+        requested_at=recorded.created_at,
+        confirmed_at=recorded.confirmed_at,
+    )
+
+    backfill(apps, None)
+
+    consent = ConsentRecord.objects.get(subscriber=old)
+    assert (consent.requested_at, consent.confirmed_at) == (old.created_at, old.confirmed_at)
+    assert consent.requested_ip is None and "before consent records" in consent.form
+    assert not ConsentRecord.objects.filter(subscriber=never).exists()
+    assert ConsentRecord.objects.filter(subscriber=recorded).count() == 1

@@ -105,6 +105,10 @@ def test_signup_confirm_preferences_unsubscribe(live_server, settings, smtp, bro
     # Titles are text, never markup.
     assert page.locator("#preview-list b").count() == 0
     assert "<b>Diffusion</b>" in page.locator("#preview-list").inner_text()
+    # How the words were read shows next to the papers.
+    assert page.locator("#preview-reading").inner_text() == (
+        "Read as: Topics: Graph neural networks for molecules; Protein design with diffusion models"
+    )
     assert audit(page) == []
     page.screenshot(path=ARTIFACTS / "1-signup.png", full_page=True)
 

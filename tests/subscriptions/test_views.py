@@ -103,9 +103,27 @@ def test_it_previews_papers(client, monkeypatch):
                 "score": 0.912,
                 "why": "molecules",
             }
-        ]
+        ],
+        "reading": {
+            "topics": ["molecules"],
+            "side_topics": [],
+            "leaving_out": ["proteins"],
+            "papers_like": [],
+            "ignored": [],
+            "text": "Topics: molecules · Leaving out: proteins",
+        },
     }
     assert calls == [("molecules", "proteins", 5)]
+
+
+def test_the_preview_shows_an_exclusion_typed_into_the_interests_as_left_out(client, monkeypatch):
+    monkeypatch.setattr("subscriptions.views.picks_for_interests", lambda **kwargs: [])
+    response = client.post(
+        "/preview", {"interests": "Hi! Computer vision. Medical imaging is out of scope for me."}
+    )
+    reading = response.json()["reading"]
+    assert reading["topics"] == ["Computer vision"]
+    assert reading["leaving_out"] == ["Medical imaging"]
 
 
 def test_it_rejects_oversized_preview_input(client):

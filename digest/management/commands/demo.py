@@ -98,7 +98,7 @@ class Command(QuietCommand):
                 sent_now += 1
                 what = f"sent {len(items)} papers: {titles}"
             elif digest.status == Digest.Status.SKIPPED:
-                what = "skipped: nothing to send"
+                what = f"skipped: {digest.get_empty_reason_display() or 'nothing to send'}"
             else:
                 what = f"{digest.status}: {digest.last_error[:120] or 'waiting to be sent'}"
             self.stdout.write(f"  {digest.subscriber.email:<20} {what}")

@@ -18,7 +18,7 @@ from digest.data import SAMPLE_CORPUS
 from digest.ingest import ingest_source
 from digest.management.cli import QuietCommand, day_argument
 from digest.models import IngestRun
-from digest.sources.collect import FILE_ONLY_SOURCES, SOURCES
+from digest.sources.registry import FILE_ONLY_SOURCES, SOURCES
 
 # A backfill longer than this is more likely a typo than a plan.
 MAX_RANGE_DAYS = 366
@@ -34,7 +34,9 @@ class Command(QuietCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--source", choices=SOURCES, help="Where the papers come from (default with --file: 'file')."
+            "--source",
+            choices=list(SOURCES),
+            help="Where the papers come from (default with --file: 'file').",
         )
         parser.add_argument(
             "--date", type=day_argument, help="The day to ingest (YYYY-MM-DD); hf_daily needs one."

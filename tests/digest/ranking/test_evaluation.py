@@ -79,3 +79,50 @@ def test_judgments_and_seeds_may_name_papers_by_title(tmp_path):
     )
     assert corpus.judgments(profile) == ({"a1": 2, "b2": 1}, ["Missing"])
     assert evaluation._seed_columns(corpus, profile.seeds) == [1]
+
+
+def _word_embed(texts):
+    """Bag of a few words as unit vectors: enough for the ranking to tell topics apart."""
+    words = ["retrieval", "search", "robot", "medical", "car"]
+    out = np.array([[text.lower().count(w) for w in words] + [0.3] for text in texts], dtype=np.float32)
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def _small_corpus(tmp_path):
+    rows = [
+        ("r1", "Dense retrieval", "retrieval search"),
+        ("r2", "Sparse retrieval", "retrieval search index"),
+        ("r3", "Retrieval for robots", "retrieval robot"),
+        ("m1", "Medical search", "medical search"),
+        ("c1", "Car search", "car search"),
+        ("b1", "Robot control", "robot"),
+    ]
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("\n".join(f'{{"id": "{i}", "title": "{t}", "abstract": "{a}"}}' for i, t, a in rows))
+    return evaluation.load_corpus(path, embed=_word_embed)
+
+
+def test_feedback_simulation_starts_equal_and_never_counts_sent_papers(tmp_path):
+    corpus = _small_corpus(tmp_path)
+    reader = evaluation.DevProfile("p", "tune", "retrieval search", "", [], {"r1": 2, "r2": 2, "r3": 1})
+    (result,) = evaluation.simulate_feedback([reader], corpus, embed=_word_embed, rounds=2, digest_size=1)
+    assert len(result.clicking) == len(result.twin) == 3
+    assert result.clicking[0] == pytest.approx(result.twin[0])
+    # Three relevant papers, one sent a day: on day 3 one is left for either twin, ranked first.
+    assert result.clicking[2] == pytest.approx(1.0)
+    assert "1 round" in evaluation.format_feedback([result], report_rounds=(1, 2))
+
+
+def test_results_are_grouped_by_split_and_style():
+    profiles = [
+        evaluation.DevProfile("a", "tune", "x", "", [], {"r1": 1}, style="prose"),
+        evaluation.DevProfile("b", "holdout", "x", "", [], {"r1": 1}, style="keywords"),
+        evaluation.DevProfile("c", "holdout", "x", "", [], {"r1": 1}, style="prose"),
+    ]
+    labels = {label: [p.id for p in group] for label, group in evaluation.groups(profiles)}
+    assert labels == {
+        "split=holdout": ["b", "c"],
+        "split=tune": ["a"],
+        "style=keywords": ["b"],
+        "style=prose": ["a", "c"],
+    }

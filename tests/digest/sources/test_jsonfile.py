@@ -1,12 +1,11 @@
 from datetime import date
-from pathlib import Path
 
 import pytest
 
+from digest.data import SAMPLE_CORPUS as SAMPLE
 from digest.sources.jsonfile import parse_json_papers
 from digest.sources.records import FetchError
 
-SAMPLE = Path(__file__).resolve().parents[3] / "digest" / "data" / "sample_papers.jsonl"
 DAY = date(2026, 6, 12)
 
 
@@ -62,7 +61,7 @@ def test_it_counts_bad_lines_and_keeps_the_good_ones():
     "body, message",
     [
         (b'[{"title": "One"}', "malformed JSON"),
-        (b'{"title": "One"}', "expected a JSON array"),
+        (b'{"papers": {"title": "One"}}', "expected a JSON array"),
         (b"\xff\xfe{", "not UTF-8"),
         (b"[" * 100_000 + b"]" * 100_000, "JSON"),
     ],
@@ -70,3 +69,11 @@ def test_it_counts_bad_lines_and_keeps_the_good_ones():
 def test_it_fails_a_file_that_is_unreadable_as_a_whole(body, message):
     with pytest.raises(FetchError, match=message):
         parse_json_papers(body, announced_on=DAY)
+
+
+def test_it_reads_a_json_lines_file_of_one_paper():
+    body = b'{"title": "Only one", "abstract": "A single line.", "arxiv_id": "2606.00001"}\n'
+
+    records, errors = parse_json_papers(body, announced_on=DAY)
+
+    assert errors == [] and [r.title for r in records] == ["Only one"]

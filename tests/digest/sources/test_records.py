@@ -199,3 +199,11 @@ def test_a_parser_rejects_one_record_with_unrepairable_text_and_keeps_the_rest()
 
     assert [r.title for r in records] == ["Fine title"]
     assert len(errors) == 1 and "broken text encoding" in errors[0]
+
+
+def test_a_backslash_before_a_url_leaves_no_private_marker():
+    # Found by test_parsers_hypothesis: the converter spaced out the held URL's marker.
+    for text in ("\\https://x.org/~a", "see \\https://x.org/~a and $x$"):
+        cleaned = clean_abstract(text)
+        assert "https://x.org/~a" in cleaned
+        assert not any(mark in cleaned for mark in "\ue000\ue001")

@@ -17,7 +17,7 @@ def restore_sqlite_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subscriptions', '0006_canonical_addresses'),
+        ('subscriptions', '0007_backfill_consent'),
     ]
 
     operations = [
