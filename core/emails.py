@@ -7,31 +7,49 @@ Anchor: zerver/lib/send_email.py::build_email.
 """
 
 import functools
+import textwrap
 from email.utils import make_msgid
 
 import css_inline
 import jinja2
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.utils import translation
 
 TEMPLATE_DIR = settings.BASE_DIR / "templates" / "emails"
+# Plain-text lines stay within 78 characters (RFC 5322's recommended limit), except a
+# link longer than that, which is never broken: it sits alone on its line.
+TEXT_WIDTH = 78
 
 
 @functools.cache
 def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
     loader = jinja2.FileSystemLoader(TEMPLATE_DIR)
-    html_env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+    # i18n: plurals come from ngettext ("1 upvote", "4 upvotes"), through Django's
+    # translation machinery, so a translation catalogue covers emails and pages alike.
+    extensions = ["jinja2.ext.i18n"]
+    html_env = jinja2.Environment(
+        loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, extensions=extensions
+    )
     text_env = jinja2.Environment(
         loader=loader,
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        extensions=extensions,
     )
     for env in (html_env, text_env):
+        env.install_gettext_callables(translation.gettext, translation.ngettext, newstyle=True)
         env.filters["excerpt"] = excerpt
+        env.filters["wrap"] = wrap
         env.globals["site_name"] = settings.SITE_NAME
     return html_env, text_env
+
+
+def sender_identity() -> dict:
+    """Who sends the email and their postal address, printed in every footer (CAN-SPAM, and trust)."""
+    return {"identity": settings.EMAIL_SENDER_IDENTITY, "address": settings.EMAIL_POSTAL_ADDRESS}
 
 
 @functools.cache
@@ -52,14 +70,32 @@ def excerpt(text: str, limit: int = 320) -> str:
     return cut[: cut.rfind(" ")].rstrip(",;:") + "…"
 
 
+def wrap(text: str, indent: int = 0, hanging: int = 0) -> str:
+    """`text` as lines of at most TEXT_WIDTH characters, indented by `indent` spaces (`hanging` more after the first).
+
+    Words longer than a line (links) are kept whole on a line of their own.
+    """
+    lines = textwrap.wrap(
+        " ".join((text or "").split()),
+        width=TEXT_WIDTH,
+        initial_indent=" " * indent,
+        subsequent_indent=" " * (indent + hanging),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return "\n".join(lines)
+
+
 def render_html(name: str, context: dict) -> str:
     html_env, _ = _environments()
+    context = {"sender": sender_identity(), **context}
     return _inliner().inline(html_env.get_template(f"{name}.html").render(**context))
 
 
 def render_parts(name: str, context: dict) -> tuple[str, str, str]:
     """Return (subject, text, html)."""
     _, text_env = _environments()
+    context = {"sender": sender_identity(), **context}
     subject = " ".join(text_env.get_template(f"{name}.subject.txt").render(**context).split())
     text = text_env.get_template(f"{name}.txt").render(**context)
     return subject, text, render_html(name, context)

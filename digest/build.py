@@ -7,17 +7,20 @@ write nothing.
 """
 
 import logging
+import statistics
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from digest import ranking
 from digest.candidates import candidate_window, latest_edition_date, paper_set
 from digest.models import Digest, DigestItem, Paper
 from digest.profiles import profile_for_new_reader, profiles_for
 from digest.skip_reasons import empty_digest_reasons
+from digest.trending import trending_picks
 from subscriptions.models import Subscriber
 
 logger = logging.getLogger(__name__)
@@ -40,33 +43,74 @@ def digests_build(*, subscriber_ids: list[int], edition_date: date) -> tuple[lis
     for subscriber in subscribers:
         by_window[candidate_window(edition_date, subscriber)].append(subscriber)
     picks: dict[int, list[ranking.Pick]] = {}
+    trending: dict[int, list[ranking.Pick]] = {}
     empty: dict[int, tuple[str, str]] = {}
     for (start, end), group in by_window.items():
         papers = paper_set(start, end)
         profiles = profiles_for(group, edition_date=edition_date)
-        picked = ranking.rank(papers, profiles)
-        picks.update(picked)
-        empty.update(empty_digest_reasons(papers, profiles, [s.pk for s in group if not picked.get(s.pk)]))
+        personal = ranking.rank(papers, profiles)
+        picks.update(personal)
+        sizes = {s.pk: s.trending_size for s in group}
+        trending.update(trending_picks(papers, profiles, personal=personal, sizes=sizes))
+        empty.update(empty_digest_reasons(papers, profiles, [s.pk for s in group if not personal.get(s.pk)]))
     try:
-        return _write_digests(subscribers, picks, edition_date, empty)
+        return _write_digests(subscribers, picks, trending, edition_date, empty)
     except IntegrityError:
         # A concurrent builder wrote some of these rows first; build only the rest.
         logger.info("digests_build: concurrent build for %s, retrying the remainder", edition_date)
         return digests_build(subscriber_ids=subscriber_ids, edition_date=edition_date)
 
 
+def trending_why(upvotes: float) -> str:
+    """The "why" of a trending paper: "trending: 212 upvotes"."""
+    count = int(upvotes)
+    return "trending: " + ngettext("%(num)d upvote", "%(num)d upvotes", count) % {"num": count}
+
+
+def _items_for(
+    subscriber: Subscriber, personal: list[ranking.Pick], trending: list[ranking.Pick]
+) -> list[tuple[ranking.Pick, bool]]:
+    """The digest's (pick, is trending) in reading order: the personal picks, then "Trending today".
+
+    On a day with nothing personal, trending papers go out only if the reader asked for that.
+    """
+    if not personal and not subscriber.trending_on_quiet_days:
+        trending = []
+    return [(pick, False) for pick in personal] + [(pick, True) for pick in trending]
+
+
+def _trending_note(subscriber: Subscriber, sent: int, found: int) -> str:
+    if sent:
+        return "; " + ngettext("sent %(num)d trending paper", "sent %(num)d trending papers", sent) % {
+            "num": sent
+        }
+    if found and subscriber.trending_size:
+        return "; trending papers held back (the reader wants them only with personal picks)"
+    return ""
+
+
 @transaction.atomic
 def _write_digests(
     subscribers: list[Subscriber],
     picks: dict[int, list[ranking.Pick]],
+    trending: dict[int, list[ranking.Pick]],
     edition_date: date,
     empty: dict[int, tuple[str, str]],
 ) -> tuple[list[int], int]:
     digests = []
+    items: dict[int, list[tuple[ranking.Pick, bool]]] = {}
     for subscriber in subscribers:
-        chosen = picks.get(subscriber.pk, [])
-        status = Digest.Status.PENDING if chosen or subscriber.send_empty_note else Digest.Status.SKIPPED
+        items[subscriber.pk] = _items_for(
+            subscriber, picks.get(subscriber.pk, []), trending.get(subscriber.pk, [])
+        )
+        worth_sending = items[subscriber.pk] or subscriber.send_empty_note
+        status = Digest.Status.PENDING if worth_sending else Digest.Status.SKIPPED
         reason, detail = empty.get(subscriber.pk, ("", ""))
+        if reason:
+            # Nothing personal: say whether the trending papers went out instead.
+            detail += _trending_note(
+                subscriber, len(items[subscriber.pk]), len(trending.get(subscriber.pk, []))
+            )
         digests.append(
             Digest(
                 subscriber=subscriber,
@@ -87,9 +131,17 @@ def _write_digests(
             digest.pk = saved[digest.subscriber_id]
     DigestItem.objects.bulk_create(
         [
-            DigestItem(digest=digest, paper_id=pick.paper_id, rank=rank, score=pick.score, why=pick.why[:300])
+            DigestItem(
+                digest=digest,
+                paper_id=pick.paper_id,
+                rank=rank,
+                # A trending pick's score is its upvotes, told in its why; it has no relevance score.
+                score=0.0 if is_trending else pick.score,
+                why=(trending_why(pick.score) if is_trending else pick.why)[:300],
+                trending=is_trending,
+            )
             for digest in digests
-            for rank, pick in enumerate(picks.get(digest.subscriber_id, []), start=1)
+            for rank, (pick, is_trending) in enumerate(items[digest.subscriber_id], start=1)
         ]
     )
     pending = [d.pk for d in digests if d.status == Digest.Status.PENDING]
@@ -111,7 +163,12 @@ def picks_for_subscriber(subscriber: Subscriber, edition_date: date) -> list[tup
 
 
 def picks_for_interests(
-    *, interests: str, exclusions: str = "", size: int = 5, today: date | None = None
+    *,
+    interests: str,
+    exclusions: str = "",
+    size: int = 5,
+    threshold_mode: str = Subscriber.ThresholdMode.RECOMMENDED,
+    today: date | None = None,
 ) -> list[tuple[Paper, float, str]]:
     """What a reader signing up now with these words would get (the sign-up preview).
 
@@ -124,5 +181,44 @@ def picks_for_interests(
     papers = paper_set(*candidate_window(edition_date))
     if not len(papers):
         return []
-    profile = profile_for_new_reader(interests=interests, exclusions=exclusions, size=size)
+    profile = profile_for_new_reader(
+        interests=interests, exclusions=exclusions, size=size, threshold_mode=threshold_mode
+    )
     return _with_papers(ranking.rank(papers, [profile])[profile.key])
+
+
+# A "typical day" for the preview: the median of the last week's days with papers.
+TYPICAL_DAYS = 7
+
+
+def papers_per_day(
+    *,
+    interests: str,
+    exclusions: str = "",
+    size: int,
+    threshold_mode: str = Subscriber.ThresholdMode.RECOMMENDED,
+    today: date | None = None,
+) -> int:
+    """How many papers a typical day would bring these interests (for the sign-up and preferences preview).
+
+    Over the last TYPICAL_DAYS announcement days up to the newest edition, each
+    day counts the papers reaching the threshold of `threshold_mode` (a new
+    reader's effective_threshold), at most `size` of them, as the daily run
+    would pick; the answer is the median day. Days without papers (weekends)
+    send nothing and are not counted.
+    """
+    if not (interests or "").strip():
+        return 0
+    end = latest_edition_date(today or timezone.localdate())
+    papers = paper_set(end - timedelta(days=TYPICAL_DAYS - 1), end)
+    if not len(papers):
+        return 0
+    profile = profile_for_new_reader(
+        interests=interests, exclusions=exclusions, size=size, threshold_mode=threshold_mode
+    )
+    scores = ranking.score_profiles(papers, [profile]).calibrated[0]
+    day_of = dict(Paper.objects.filter(id__in=papers.ids.tolist()).values_list("id", "announced_on"))
+    per_day: dict[date, int] = defaultdict(int)
+    for paper_id, score in zip(papers.ids.tolist(), scores, strict=True):
+        per_day[day_of[paper_id]] += bool(score >= profile.threshold)
+    return int(statistics.median_low(min(count, size) for count in per_day.values()))

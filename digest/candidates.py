@@ -39,11 +39,14 @@ def latest_edition_date(today: date) -> date:
     return today if latest is None or latest >= candidate_window(today)[0] else latest
 
 
-# The last PaperSet built in this process, by a fingerprint of the window's rows:
+# The last PaperSets built in this process, by a fingerprint of the window's rows:
 # every chunk task of a day scores the same papers, the BM25 index of 2,000
 # papers costs about as much as ranking a chunk of 1,000 profiles against it,
-# and a sign-up preview must not reload a day of vectors per keystroke.
+# and a sign-up preview must not reload a day of vectors per keystroke. Two:
+# the preview asks for the edition's window and for the week behind its
+# "a typical day brings N papers" (digest.build.papers_per_day) at each keystroke.
 _paper_sets: dict[tuple, ranking.PaperSet] = {}
+_PAPER_SETS_KEPT = 2
 
 
 def _fingerprint(start: date, end: date) -> tuple:
@@ -77,7 +80,8 @@ def paper_set(start: date, end: date) -> ranking.PaperSet:
         vectors=np.vstack([vectors[pid] for pid in ids]) if ids else np.zeros((0, dim), dtype=np.float32),
         upvotes=[row[3] for row in rows],
     )
-    _paper_sets.clear()  # one day's papers at a time
+    while len(_paper_sets) >= _PAPER_SETS_KEPT:  # the oldest goes
+        del _paper_sets[next(iter(_paper_sets))]
     # Taken after embedding: the papers embedded just now are part of the set.
     _paper_sets[_fingerprint(start, end)] = papers
     return papers

@@ -225,6 +225,8 @@ class DigestItem(models.Model):
     score = models.FloatField()
     # The facet or seed paper that matched, shown as "why you got this".
     why = models.CharField(max_length=300, blank=True)
+    # In the "Trending today" section: picked for its upvotes, not for the profile.
+    trending = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["digest", "rank"]

@@ -97,10 +97,15 @@ def profiles_for(subscribers: list[Subscriber], *, edition_date: date) -> list[r
 
 
 def profile_for_new_reader(
-    *, interests: str, exclusions: str = "", seed_papers: str = "", size: int
+    *,
+    interests: str,
+    exclusions: str = "",
+    seed_papers: str = "",
+    size: int,
+    threshold_mode: str = Subscriber.ThresholdMode.RECOMMENDED,
 ) -> ranking.Profile:
     """The profile a reader signing up now would get: the defaults of a new subscriber, no feedback yet."""
-    subscriber = Subscriber(digest_size=size)
+    subscriber = Subscriber(digest_size=size, threshold_mode=threshold_mode)
     topic = TopicProfile(
         subscriber=subscriber, interests=interests, exclusions=exclusions, seed_papers=seed_papers
     )
@@ -149,7 +154,7 @@ def _profiles(
                 more=[example_vectors[pid] for pid in more if pid in example_vectors],
                 negatives=[example_vectors[pid] for pid in less if pid in example_vectors],
                 size=subscriber.digest_size,
-                threshold=subscriber.threshold,
+                threshold=subscriber.effective_threshold,
                 # Papers already picked, and papers the subscriber liked or disliked, are not news.
                 exclude_ids=frozenset(taken[subscriber.pk] | set(signals) | set(seed_ids)),
                 embed=embed,

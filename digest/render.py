@@ -11,9 +11,12 @@ from core.emails import email_build
 from digest.build import picks_for_subscriber
 from digest.candidates import candidate_window
 from digest.models import Digest, DigestItem, Paper
+from digest.paper_links import paper_links, paper_thumbnail
 from digest.sources.registry import source_label
 from subscriptions import links
 from subscriptions.models import Subscriber
+
+TRENDING_LABEL = "Trending today"
 
 
 def _authors(authors: list[str]) -> str:
@@ -23,11 +26,16 @@ def _authors(authors: list[str]) -> str:
 
 
 def digest_context(
-    digest: Digest, *, counts: dict | None = None, unsaved_items: list[DigestItem] | None = None
+    digest: Digest,
+    *,
+    counts: dict | None = None,
+    unsaved_items: list[DigestItem] | None = None,
+    in_browser: bool = False,
 ) -> dict:
     """Everything the digest templates need; shared by the email, the browser view and previews.
 
     `unsaved_items` stand in for `digest.items` when the digest is not saved (a preview).
+    `in_browser`: the page is the "view in browser" page, which must not link to itself.
     """
     subscriber = digest.subscriber
     profile = getattr(subscriber, "profile", None)
@@ -44,13 +52,20 @@ def digest_context(
                 "link": paper.link if paper.link.lower().startswith(("https://", "http://")) else "",
                 "authors": _authors(paper.authors),
                 "source_label": source_label(paper.source),
+                "links": paper_links(paper),
+                "thumbnail": paper_thumbnail(paper),
+                "trending": item.trending,
                 "more_url": links.feedback_url(subscriber, paper.pk, 1),
                 "less_url": links.feedback_url(subscriber, paper.pk, -1),
             }
         )
     sections: dict[str, list[dict]] = {}
     for item in items:
-        sections.setdefault(item["why"] or "Also new", []).append(item)
+        if not item["trending"]:
+            sections.setdefault(item["why"] or "Also new", []).append(item)
+    # After the personal picks, under a heading of its own.
+    if trending := [item for item in items if item["trending"]]:
+        sections[TRENDING_LABEL] = trending
     # Numbered in reading order, section by section (ranks interleave across sections).
     for number, item in enumerate((item for group in sections.values() for item in group), start=1):
         item["number"] = number
@@ -62,6 +77,7 @@ def digest_context(
         "email": subscriber.email,
         "edition_label": f"{digest.edition_date:%A} {digest.edition_date.day} {digest.edition_date:%B %Y}",
         "items": items,
+        "personal_count": sum(1 for item in items if not item["trending"]),
         "sections": [{"label": label, "items": group} for label, group in sections.items()],
         "candidates": candidates,
         "period": period,
@@ -72,8 +88,10 @@ def digest_context(
             else f"Nothing new matched your interests {period}. We'll write again when something does."
         ),
         "interests_summary": interests[:160] + ("…" if len(interests) > 160 else ""),
-        "view_url": links.digest_url(subscriber, digest.pk) if digest.pk else "",
+        "view_url": links.digest_url(subscriber, digest.pk) if digest.pk and not in_browser else "",
         "preferences_url": links.preferences_url(subscriber),
+        "archive_url": links.archive_url(subscriber),
+        "feed_url": links.feed_url(subscriber),
         "unsubscribe_url": links.unsubscribe_url(subscriber),
     }
 

@@ -24,6 +24,6 @@ def view_digest(request: HttpRequest, *, token: str, subscriber: Subscriber, dat
         )
     except (Digest.DoesNotExist, KeyError, TypeError, ValueError):
         raise BadToken() from None
-    response = HttpResponse(render_html("digest", digest_context(digest)))
+    response = HttpResponse(render_html("digest", digest_context(digest, in_browser=True)))
     response["X-Robots-Tag"] = "noindex"
     return response

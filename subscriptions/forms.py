@@ -57,6 +57,21 @@ class StrictEmailField(forms.CharField):
         return address_normalize(value)
 
 
+def normalize_newlines(text: str) -> str:
+    """Browsers submit textarea lines ending in CR LF (the HTML spec says so); store plain LF.
+
+    A stray CR would otherwise reach the email's text part and the data export.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class MultilineField(forms.CharField):
+    """Free text typed into a textarea: LF line endings, whatever the browser sent."""
+
+    def to_python(self, value):
+        return normalize_newlines(super().to_python(value))
+
+
 class PlainLabelsForm(forms.Form):
     """Labels without the trailing colon Django adds by default."""
 
@@ -68,7 +83,7 @@ class PlainLabelsForm(forms.Form):
 class DigestSettingsForm(PlainLabelsForm):
     """The fields sign-up and preferences share."""
 
-    interests = forms.CharField(
+    interests = MultilineField(
         max_length=MAX_INTERESTS_CHARS,
         widget=forms.Textarea(
             attrs={
@@ -78,13 +93,13 @@ class DigestSettingsForm(PlainLabelsForm):
         ),
         help_text=INTERESTS_HELP,
     )
-    exclusions = forms.CharField(
+    exclusions = MultilineField(
         max_length=MAX_EXCLUSIONS_CHARS,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=EXCLUSIONS_HELP,
     )
-    seed_papers = forms.CharField(
+    seed_papers = MultilineField(
         label="Papers you liked",
         max_length=MAX_SEED_PAPERS_CHARS,
         required=False,
@@ -101,6 +116,33 @@ class DigestSettingsForm(PlainLabelsForm):
         max_value=settings.DIGEST_MAX_SIZE,
         initial=settings.DIGEST_DEFAULT_SIZE,
     )
+    # Optional: a form posted without the newer fields gets their defaults.
+    threshold_mode = forms.ChoiceField(
+        required=False,
+        label="Which papers",
+        choices=Subscriber.ThresholdMode.choices,
+        initial=Subscriber.ThresholdMode.RECOMMENDED,
+        widget=forms.RadioSelect,
+        help_text="With the first, a quiet day for your topics brings fewer papers, or none.",
+    )
+    trending_size = forms.IntegerField(
+        required=False,
+        label="Trending today",
+        min_value=0,
+        max_value=settings.DIGEST_MAX_TRENDING,
+        initial=Subscriber._meta.get_field("trending_size").default,
+        help_text="The day's most upvoted papers on Hugging Face beyond your picks; 0 for none.",
+    )
+    trending_on_quiet_days = forms.BooleanField(
+        label="Send the trending papers on days with nothing for me", required=False, initial=True
+    )
+
+    def clean_threshold_mode(self) -> str:
+        return self.cleaned_data["threshold_mode"] or self.fields["threshold_mode"].initial
+
+    def clean_trending_size(self) -> int:
+        size = self.cleaned_data["trending_size"]
+        return self.fields["trending_size"].initial if size is None else size
 
 
 class SignupForm(DigestSettingsForm):
@@ -123,7 +165,17 @@ class PreferencesForm(DigestSettingsForm):
 
 
 # Form fields stored on Subscriber; the rest go to TopicProfile.
-SUBSCRIBER_FIELDS = ("frequency", "weekly_day", "send_hour", "timezone", "digest_size", "send_empty_note")
+SUBSCRIBER_FIELDS = (
+    "frequency",
+    "weekly_day",
+    "send_hour",
+    "timezone",
+    "digest_size",
+    "send_empty_note",
+    "threshold_mode",
+    "trending_size",
+    "trending_on_quiet_days",
+)
 PROFILE_FIELDS = ("interests", "exclusions", "seed_papers")
 
 
@@ -146,8 +198,8 @@ def _bounded(pieces: list[str], limit: int) -> str:
 class PreviewForm(forms.Form):
     """The sign-up form's text, cut down to what one anonymous preview may cost."""
 
-    interests = forms.CharField(max_length=MAX_INTERESTS_CHARS)
-    exclusions = forms.CharField(max_length=MAX_EXCLUSIONS_CHARS, required=False)
+    interests = MultilineField(max_length=MAX_INTERESTS_CHARS)
+    exclusions = MultilineField(max_length=MAX_EXCLUSIONS_CHARS, required=False)
 
     def clean(self) -> dict:
         from digest.ranking import interests_within, split_exclusions
@@ -166,3 +218,19 @@ class PreviewForm(forms.Form):
                 PREVIEW_MAX_EXCLUSIONS,
             )
         return cleaned
+
+
+class ChangeEmailForm(PlainLabelsForm):
+    email = StrictEmailField(
+        label="New email address", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def __init__(self, *args, current: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current = current
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if email == self.current.lower():
+            raise forms.ValidationError("That is the address your digest goes to now.", code="unchanged")
+        return email

@@ -28,9 +28,22 @@ def digest_url(subscriber: Subscriber, digest_id: int) -> str:
     return absolute(reverse("digest:view", args=[make_token(subscriber, "digest", d=digest_id)]))
 
 
+def archive_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("subscriptions:archive", args=[make_token(subscriber, "archive")]))
+
+
+def feed_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("subscriptions:feed", args=[make_token(subscriber, "feed")]))
+
+
 def confirm_url(subscriber: Subscriber) -> str:
     """Opens the address's latest pending request, so a link mailed earlier stays the one to use."""
     return absolute(reverse("subscriptions:confirm", args=[make_token(subscriber, "confirm")]))
+
+
+def email_change_url(subscriber: Subscriber, *, new_email: str) -> str:
+    token = make_token(subscriber, "email_change", e=new_email)
+    return absolute(reverse("subscriptions:email_change_confirm", args=[token]))
 
 
 def unsubscribe_mailto(subscriber: Subscriber) -> str:

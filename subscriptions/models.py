@@ -32,6 +32,12 @@ class Subscriber(models.Model):
         DAILY = "daily", "Every day"
         WEEKLY = "weekly", "Once a week"
 
+    class ThresholdMode(models.TextChoices):
+        # Only papers whose calibrated score reaches settings.DIGEST_RECOMMENDED_THRESHOLD:
+        # a niche or non-English profile gets fewer papers, or none, not five at "relevance 0%".
+        RECOMMENDED = "recommended", "Only papers likely to interest me (recommended)"
+        TOP_N = "top_n", "Always my top papers, however weak the match"
+
     # Always in canonical form (subscriptions.addresses): one row per mailbox.
     email = models.EmailField(max_length=254, validators=[validate_address])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
@@ -40,8 +46,17 @@ class Subscriber(models.Model):
     frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.DAILY)
     weekly_day = models.PositiveSmallIntegerField(default=0, help_text="0 = Monday; used when weekly.")
     digest_size = models.PositiveSmallIntegerField(default=5)
-    # Minimum calibrated relevance (0-1) a paper needs to be sent.
+    # Minimum calibrated relevance (0-1) a paper needs to be sent; an operator's floor,
+    # raised to the recommended threshold in that mode (effective_threshold).
     threshold = models.FloatField(default=0.0)
+    threshold_mode = models.CharField(
+        max_length=20, choices=ThresholdMode.choices, default=ThresholdMode.RECOMMENDED
+    )
+    # "Trending today": the day's most upvoted papers beyond the personal picks; 0 = none.
+    trending_size = models.PositiveSmallIntegerField(default=3)
+    trending_on_quiet_days = models.BooleanField(
+        default=True, help_text="On a day with nothing personal, still send the trending papers."
+    )
     send_empty_note = models.BooleanField(
         default=False, help_text="Send a short note on days with nothing new."
     )
@@ -74,6 +89,7 @@ class Subscriber(models.Model):
                 condition=Q(threshold__gte=0.0, threshold__lte=1.0), name="subscriber_threshold_0_1"
             ),
             models.CheckConstraint(condition=~Q(email=""), name="subscriber_email_not_empty"),
+            models.CheckConstraint(condition=Q(trending_size__lte=10), name="subscriber_trending_size_0_10"),
         ]
 
     def __str__(self):
@@ -82,6 +98,13 @@ class Subscriber(models.Model):
     def save(self, *args, **kwargs):
         self.email = address_key(self.email)
         super().save(*args, **kwargs)
+
+    @property
+    def effective_threshold(self) -> float:
+        """The calibrated score a paper needs to be picked for this subscriber."""
+        if self.threshold_mode == self.ThresholdMode.RECOMMENDED:
+            return max(self.threshold, settings.DIGEST_RECOMMENDED_THRESHOLD)
+        return self.threshold
 
 
 class TopicProfile(models.Model):

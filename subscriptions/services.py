@@ -266,6 +266,9 @@ def subscriber_export(*, subscriber: Subscriber) -> dict:
         "threshold": subscriber.threshold,
         "send_empty_note": subscriber.send_empty_note,
         "bounce_count": subscriber.bounce_count,
+        "threshold_mode": subscriber.threshold_mode,
+        "trending_size": subscriber.trending_size,
+        "trending_on_quiet_days": subscriber.trending_on_quiet_days,
         "created_at": subscriber.created_at.isoformat(),
         "confirmed_at": subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else None,
         "unsubscribed_at": subscriber.unsubscribed_at.isoformat() if subscriber.unsubscribed_at else None,
@@ -374,3 +377,48 @@ def links_send(*, subscriber: Subscriber) -> None:
 
     context = {"email": subscriber.email, "preferences_url": links.preferences_url(subscriber)}
     email_build("links", to=subscriber.email, context=context).send()
+
+
+class EmailTaken(Exception):
+    """The new address already belongs to another subscription."""
+
+
+def subscriber_email_change_request(*, subscriber: Subscriber, new_email: str) -> None:
+    """Mail a confirm link to the new address; nothing changes until it is opened.
+
+    Digests keep going to the old address until then: only the owner of the new
+    mailbox can move a subscription there. The new address rides in the signed
+    link (tokens "email_change"), so no pending row waits in the database.
+    """
+    from subscriptions.tasks import send_email_change
+
+    transaction.on_commit(lambda: send_email_change.delay(subscriber.pk, new_email))
+
+
+@transaction.atomic
+def subscriber_email_change_confirm(*, subscriber: Subscriber, new_email: str) -> Subscriber:
+    """Move the subscription to the new address; digests, feedback and settings stay with it.
+
+    The address is part of every link token's state, so links in emails sent to
+    the old address stop working, this confirm link included.
+    """
+    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if Subscriber.objects.filter(email=address_key(new_email)).exclude(pk=subscriber.pk).exists():
+        raise EmailTaken(new_email)
+    subscriber.email = new_email
+    subscriber.bounce_count = 0
+    subscriber.save()
+    return subscriber
+
+
+def email_change_send(*, subscriber: Subscriber, new_email: str) -> None:
+    from core.emails import email_build
+    from subscriptions import links
+
+    context = {
+        "old_email": subscriber.email,
+        "email": new_email,
+        "confirm_url": links.email_change_url(subscriber, new_email=new_email),
+        "expires_days": MAX_AGE["email_change"] // 86400,
+    }
+    email_build("email_change", to=new_email, context=context).send()

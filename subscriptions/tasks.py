@@ -56,6 +56,25 @@ def send_links(self, subscriber_id: int) -> bool:
     return True
 
 
+@shared_task(bind=True, max_retries=MAX_RETRIES)
+def send_email_change(self, subscriber_id: int, new_email: str) -> bool:
+    """Email the confirm link of a change of address to the new address."""
+    from subscriptions import services
+    from subscriptions.models import Subscriber
+
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return False
+    try:
+        services.email_change_send(subscriber=subscriber, new_email=new_email)
+    except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError) as exc:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            logger.warning("address change link for subscriber %s not sent: %r", subscriber_id, exc)
+            return False
+        raise self.retry(exc=exc, countdown=RETRY_SECONDS * (self.request.retries + 1)) from exc
+    return True
+
+
 @shared_task
 def purge_expired_pending_changes() -> list[int]:
     """Daily: delete sign-ups whose confirm link expired (and never-confirmed addresses left with none)."""

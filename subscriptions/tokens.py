@@ -22,10 +22,16 @@ from subscriptions.models import Subscriber
 # Confirm links expire; links in digests must work for as long as people keep the email.
 MAX_AGE = {
     "confirm": 3 * 24 * 3600,
+    # Sent to a new address; the address is in the state hash, so the link dies once used.
+    "email_change": 3 * 24 * 3600,
     "unsubscribe": None,
     "preferences": None,
     "feedback": None,
     "digest": None,
+    # Read-only: the archive page, and the Atom feed (its URL lives in feed readers, so it
+    # has a purpose of its own and can never open the preferences).
+    "archive": None,
+    "feed": None,
 }
 
 

@@ -15,4 +15,8 @@ urlpatterns = [
     path("unsubscribe/<str:token>/resubscribe/", views.resubscribe, name="resubscribe"),
     path("feedback/<str:token>/", views.feedback, name="feedback"),
     path("feedback/<str:token>/undo/", views.feedback_undo, name="feedback_undo"),
+    path("preferences/<str:token>/email/", views.change_email, name="change_email"),
+    path("email/<str:token>/", views.email_change_confirm, name="email_change_confirm"),
+    path("archive/<str:token>/", views.archive, name="archive"),
+    path("feed/<str:token>/", views.feed, name="feed"),
 ]

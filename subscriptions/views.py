@@ -2,8 +2,11 @@ import functools
 import json
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
@@ -12,8 +15,8 @@ from config.client_ip import client_ip
 from digest.build import picks_for_interests
 from digest.models import Paper
 from digest.ranking import describe_interests
-from subscriptions import links, preview_budget, services
-from subscriptions.forms import DeleteForm, PreferencesForm, PreviewForm, SignupForm
+from subscriptions import links, preview_budget, selectors, services
+from subscriptions.forms import ChangeEmailForm, DeleteForm, PreferencesForm, PreviewForm, SignupForm
 from subscriptions.models import Subscriber
 from subscriptions.tokens import BadToken, read_token
 
@@ -214,14 +217,29 @@ def feedback_undo(request: HttpRequest, *, token: str, subscriber: Subscriber, d
     return render(request, "subscriptions/feedback_undone.html", {"paper": paper})
 
 
-def _preferences_page(request, subscriber, token, *, form=None, delete_form=None, saved=False, status=200):
+def _preferences_page(
+    request,
+    subscriber,
+    token,
+    *,
+    form=None,
+    delete_form=None,
+    change_email_form=None,
+    saved=False,
+    status=200,
+):
+    next_send = selectors.subscriber_next_send(subscriber=subscriber, now=timezone.now())
     context = {
         "subscriber": subscriber,
         "token": token,
         "form": form or PreferencesForm(initial=PreferencesForm.initial_for(subscriber)),
         "delete_form": delete_form or DeleteForm(),
+        "change_email_form": change_email_form or ChangeEmailForm(current=subscriber.email),
         "saved": saved,
+        "next_send": selectors.next_send_label(next_send) if next_send else "",
         "unsubscribe_url": links.unsubscribe_url(subscriber),
+        "archive_url": links.archive_url(subscriber),
+        "feed_url": links.feed_url(subscriber),
     }
     return render(request, "subscriptions/preferences.html", context, status=status)
 
@@ -277,3 +295,98 @@ def delete(request: HttpRequest, *, token: str, subscriber: Subscriber, data: di
         return _preferences_page(request, subscriber, token, delete_form=delete_form, status=400)
     services.subscriber_delete(subscriber=subscriber)
     return render(request, "subscriptions/deleted.html")
+
+
+@require_GET
+@with_token("archive")
+def archive(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
+    history = selectors.subscriber_archive(subscriber=subscriber)
+    context = {
+        "subscriber": subscriber,
+        "digests": [(digest, links.digest_url(subscriber, digest.pk)) for digest in history.digests],
+        "liked": history.liked,
+        "feed_url": links.feed_url(subscriber),
+        "preferences_url": links.preferences_url(subscriber),
+    }
+    response = render(request, "subscriptions/archive.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+@with_token("feed")
+def feed(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
+    """An Atom feed of the subscriber's picks, for feed readers."""
+    feed_url = links.feed_url(subscriber)
+    atom = Atom1Feed(
+        title=f"{settings.SITE_NAME}: papers picked for you",
+        link=links.archive_url(subscriber),
+        description="The papers in your digests, newest first.",
+        feed_url=feed_url,
+        language="en",
+    )
+    domain = settings.SITE_URL.split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
+    for item in selectors.subscriber_feed_items(subscriber=subscriber):
+        paper, digest = item.paper, item.digest
+        atom.add_item(
+            title=paper.title,
+            link=paper.link or links.digest_url(subscriber, digest.pk),
+            description=paper.abstract,
+            author_name=", ".join(paper.authors[:3]) or None,
+            pubdate=digest.sent_at,
+            updateddate=digest.sent_at,
+            unique_id=f"tag:{domain},{digest.edition_date:%Y-%m-%d}:digest-{digest.pk}-paper-{paper.pk}",
+            categories=[item.why] if item.why else None,
+        )
+    response = HttpResponse(content_type="application/atom+xml; charset=utf-8")
+    atom.write(response, "utf-8")
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+# Each request mails the new address: plenty for a reader, and a leaked preferences
+# link cannot become a way to mail strangers in bulk.
+CHANGE_EMAIL_RATE_PER_IP = "5/h"
+
+
+@ratelimit(key="ip", rate=CHANGE_EMAIL_RATE_PER_IP, method="POST", block=False)
+@require_POST
+@with_token("preferences")
+def change_email(request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict) -> HttpResponse:
+    if request.limited:
+        return _rate_limited(request)
+    form = ChangeEmailForm(request.POST, current=subscriber.email)
+    if not form.is_valid():
+        return _preferences_page(request, subscriber, token, change_email_form=form, status=400)
+    services.subscriber_email_change_request(subscriber=subscriber, new_email=form.cleaned_data["email"])
+    context = {
+        "subscriber": subscriber,
+        "new_email": form.cleaned_data["email"],
+        "preferences_url": links.preferences_url(subscriber),
+    }
+    return render(request, "subscriptions/email_change_sent.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@with_token("email_change")
+def email_change_confirm(
+    request: HttpRequest, *, token: str, subscriber: Subscriber, data: dict
+) -> HttpResponse:
+    new_email = data.get("e")
+    if not isinstance(new_email, str) or not new_email:
+        raise BadToken()
+    if request.method == "GET":
+        # Mail scanners open links; a GET only asks.
+        context = {"subscriber": subscriber, "new_email": new_email}
+        return render(request, "subscriptions/email_change_confirm.html", context)
+    try:
+        subscriber = services.subscriber_email_change_confirm(subscriber=subscriber, new_email=new_email)
+    except services.EmailTaken:
+        context = {
+            "taken": True,
+            "new_email": new_email,
+            "preferences_url": links.preferences_url(subscriber),
+        }
+        return render(request, "subscriptions/email_changed.html", context, status=409)
+    context = {"subscriber": subscriber, "preferences_url": links.preferences_url(subscriber)}
+    return render(request, "subscriptions/email_changed.html", context)

@@ -34,6 +34,9 @@ class SubscriberFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"reader{n}@example.org")
     status = Subscriber.Status.ACTIVE
     confirmed_at = factory.LazyFunction(timezone.now)
+    # Most tests count picks of made-up papers, which rarely clear the recommended threshold:
+    # they take the top N; tests of the threshold itself ask for RECOMMENDED.
+    threshold_mode = Subscriber.ThresholdMode.TOP_N
     # Every subscriber has a profile; pass profile=None to make one yourself.
     profile = factory.RelatedFactory("tests.factories.TopicProfileFactory", factory_related_name="subscriber")
 

@@ -93,6 +93,8 @@ def _extra(item: dict, paper: dict) -> dict:
         ("github_repo", paper.get("githubRepo")),
         ("project_page", paper.get("projectPage")),
         ("ai_summary", paper.get("ai_summary")),
+        # The paper's social card image; the digest shows it small, beside the title.
+        ("thumbnail", item.get("thumbnail")),
     ):
         if text := clean_text(_text(value)):
             extra[key] = text

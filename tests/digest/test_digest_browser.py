@@ -17,7 +17,7 @@ from digest.models import Digest
 from digest.sources.hf_daily import parse_hf_daily
 from subscriptions.models import Subscriber
 from tests.factories import SubscriberFactory
-from tests.support.screenshots import publish_screenshot
+from tests.support.screenshots import offline_email_images, publish_screenshot
 from tests.support.smtp import parts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,14 +53,19 @@ def test_the_digest_reads_well_in_a_browser_and_its_links_work(live_server, sett
 
     # The email as a mail client shows it, at desktop and phone widths.
     desktop = browser.new_page(viewport={"width": 700, "height": 900})
+    offline_email_images(desktop)
     desktop.set_content(html)
     titles = desktop.locator("a.title")
-    assert titles.count() == 6
+    # Six picks for the profile, then the day's three most upvoted others under "Trending today".
+    assert titles.count() == 6 + 3
     assert titles.first.inner_text() in text
-    assert desktop.get_by_text("Why you got this:").count() == 6
+    assert desktop.get_by_text("Why you got this:").count() == 6 + 3
+    assert desktop.get_by_text("Why you got this: trending:").count() == 3
+    assert desktop.locator("td.section").last.inner_text() == "TRENDING TODAY"
     assert desktop.get_by_text("upvotes").count() >= 1
     desktop.screenshot(path=ARTIFACTS / "digest-email.png", full_page=True)
     phone = browser.new_page(viewport={"width": 375, "height": 800})
+    offline_email_images(phone)
     phone.set_content(html)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375, "no sideways scrolling on a phone"
     phone.screenshot(path=ARTIFACTS / "digest-email-phone.png", full_page=True)

@@ -171,10 +171,13 @@ def test_every_link_in_the_email_works(smtp_server):
     text, html = parts(_send(digest, smtp_server))
     ours = [url for url in HREF.findall(html) if url.startswith("http://testserver/")]
     by_text = {
-        name: re.search(rf"{name}: (\S+)", text).group(1)
+        # Each link on a line of its own, under its label.
+        name: re.search(rf"^ *{name}:\r?\n *(\S+)\r?$", text, re.M).group(1)
         for name in (
             "View in browser",
             "Change your interests or schedule",
+            "Past digests and liked papers",
+            "Atom feed of your picks",
             "Unsubscribe",
             "More like this",
             "Less like this",
@@ -186,6 +189,8 @@ def test_every_link_in_the_email_works(smtp_server):
     page = client.get(by_text["View in browser"])
     assert page.status_code == 200 and "Equivariant message passing for molecules" in page.content.decode()
     assert client.get(by_text["Change your interests or schedule"]).status_code == 200
+    assert client.get(by_text["Past digests and liked papers"]).status_code == 200
+    assert client.get(by_text["Atom feed of your picks"])["Content-Type"].startswith("application/atom+xml")
     # Opening a feedback link asks; the landing page's button records.
     assert client.get(by_text["More like this"]).status_code == 200
     assert not Feedback.objects.exists()
@@ -204,7 +209,7 @@ def test_it_refuses_the_browser_view_once_the_digest_is_gone(smtp_server):
     digest = _digest()
     DigestItemFactory(digest=digest, rank=1)
     text, _ = parts(_send(digest, smtp_server))
-    url = re.search(r"View in browser: (\S+)", text).group(1)
+    url = re.search(r"View in browser:\r?\n(\S+)", text).group(1)
 
     Digest.objects.filter(pk=digest.pk).delete()
 

@@ -104,6 +104,8 @@ def test_the_admin_refuses_a_look_alike_of_an_existing_address(client, django_us
         "weekly_day": 0,
         "digest_size": 5,
         "threshold": 0.0,
+        "threshold_mode": "recommended",
+        "trending_size": 3,
         "bounce_count": 0,
         "links_version": 0,
         **{
@@ -130,6 +132,8 @@ def test_the_admin_stores_a_new_address_in_canonical_form(client, django_user_mo
         "weekly_day": 0,
         "digest_size": 5,
         "threshold": 0.0,
+        "threshold_mode": "recommended",
+        "trending_size": 3,
         "bounce_count": 0,
         **{
             f"{prefix}-{key}": value

@@ -1,4 +1,6 @@
-"""Walk the whole journey in headless Chromium, with a real SMTP server catching the mail."""
+"""Walk the whole journey in headless Chromium, with a real SMTP server catching the mail.
+
+The README's page pictures come from tests/subscriptions/test_reader_pages_browser.py."""
 
 import email
 import socket
@@ -14,7 +16,6 @@ from subscriptions.models import Subscriber
 from tests.factories import SubscriberFactory
 from tests.subscriptions.helpers import CONFIRM_LINK
 from tests.support.a11y import audit, first_tab_stop
-from tests.support.screenshots import publish_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -154,8 +155,6 @@ def test_signup_confirm_preferences_unsubscribe(live_server, settings, smtp, bro
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
 
     context.close()
-    publish_screenshot(ARTIFACTS / "1-signup.png", "signup.png")
-    publish_screenshot(ARTIFACTS / "4-preferences.png", "preferences.png")
 
 
 # A phone in portrait: 390 CSS pixels wide.
@@ -193,7 +192,6 @@ def test_the_pages_fit_a_phone_and_pass_the_accessibility_basics(live_server, se
         assert audit(page) == [], name
         page.screenshot(path=ARTIFACTS / f"mobile-2-{name}.png", full_page=True)
     context.close()
-    publish_screenshot(ARTIFACTS / "mobile-1-signup.png", "signup-mobile.png")
 
 
 def test_the_accessibility_audit_finds_what_it_looks_for(browser):

@@ -17,7 +17,7 @@ def test_it_shows_the_signup_form(client):
     response = client.get("/")
     assert response.status_code == 200
     body = response.content.decode()
-    assert 'name="email"' in body and 'name="interests"' in body and "signup.js" in body
+    assert 'name="email"' in body and 'name="interests"' in body and "preview.js" in body
     assert '<label for="id_email"' in body
 
 
