@@ -21,7 +21,9 @@ from pylatexenc.macrospec import MacroSpec
 _WS = re.compile(r"\s+")
 # NUL and other C0/C1 controls break PostgreSQL text and email rendering; lone
 # surrogates (legal in JSON "\\ud800", not in UTF-8) cannot be stored at all.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Private-use characters mean nothing outside the system that made them (they
+# show as boxes), and readable_latex uses that range for its own markers.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff]")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n {2,}(?=\S)")
 _ARXIV_NEW = re.compile(r"^(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?$")
 _ARXIV_OLD = re.compile(r"^(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?$")

@@ -207,3 +207,8 @@ def test_a_backslash_before_a_url_leaves_no_private_marker():
         cleaned = clean_abstract(text)
         assert "https://x.org/~a" in cleaned
         assert not any(mark in cleaned for mark in "\ue000\ue001")
+
+
+def test_private_use_characters_are_dropped():
+    # They render as boxes, and the LaTeX converter uses that range for its markers.
+    assert clean_abstract("a\ue000b \uf8ff$x$") == "ab x"
