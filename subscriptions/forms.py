@@ -200,6 +200,12 @@ class PreviewForm(forms.Form):
 
     interests = MultilineField(max_length=MAX_INTERESTS_CHARS)
     exclusions = MultilineField(max_length=MAX_EXCLUSIONS_CHARS, required=False)
+    # The reader's choices so far, so the preview and its "a typical day" count match them.
+    threshold_mode = forms.ChoiceField(choices=Subscriber.ThresholdMode.choices, required=False)
+    digest_size = forms.IntegerField(min_value=1, max_value=settings.DIGEST_MAX_SIZE, required=False)
+
+    def clean_threshold_mode(self) -> str:
+        return self.cleaned_data.get("threshold_mode") or Subscriber.ThresholdMode.RECOMMENDED
 
     def clean(self) -> dict:
         from digest.ranking import interests_within, split_exclusions

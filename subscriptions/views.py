@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.decorators import ratelimit
 
 from config.client_ip import client_ip
-from digest.build import picks_for_interests
+from digest.build import papers_per_day, picks_for_interests
 from digest.models import Paper
 from digest.ranking import describe_interests
 from subscriptions import links, preview_budget, selectors, services
@@ -109,11 +109,12 @@ def preview(request: HttpRequest) -> JsonResponse:
         response = JsonResponse({"error": "preview budget spent", "retry_after": wait}, status=429)
         response["Retry-After"] = str(wait)
         return response
+    words = {"interests": form.cleaned_data["interests"], "exclusions": form.cleaned_data["exclusions"]}
+    threshold_mode = form.cleaned_data["threshold_mode"]
     with preview_budget.charge(client):
-        picks = picks_for_interests(
-            interests=form.cleaned_data["interests"],
-            exclusions=form.cleaned_data["exclusions"],
-            size=PREVIEW_SIZE,
+        picks = picks_for_interests(**words, size=PREVIEW_SIZE, threshold_mode=threshold_mode)
+        per_day = papers_per_day(
+            **words, size=form.cleaned_data["digest_size"] or PREVIEW_SIZE, threshold_mode=threshold_mode
         )
     papers = [
         {
@@ -129,7 +130,7 @@ def preview(request: HttpRequest) -> JsonResponse:
     reading = describe_interests(
         interests=form.cleaned_data["interests"], exclusions=form.cleaned_data["exclusions"]
     )
-    return JsonResponse({"papers": papers, "reading": reading})
+    return JsonResponse({"papers": papers, "reading": reading, "papers_per_day": per_day})
 
 
 @require_http_methods(["GET", "POST"])

@@ -87,12 +87,20 @@ def test_it_previews_papers(client, monkeypatch):
     calls = []
     paper = PaperFactory(title="Molecules", url="https://arxiv.org/abs/1")
 
-    def picks_for_interests(*, interests, exclusions="", size=5):
-        calls.append((interests, exclusions, size))
+    def picks_for_interests(*, interests, exclusions="", size=5, threshold_mode):
+        calls.append((interests, exclusions, size, threshold_mode))
         return [(paper, 0.91234, "molecules")]
 
+    def papers_per_day(*, interests, exclusions="", size, threshold_mode):
+        calls.append(("per day", size, threshold_mode))
+        return 3
+
     monkeypatch.setattr("subscriptions.views.picks_for_interests", picks_for_interests)
-    response = client.post("/preview", {"interests": "molecules", "exclusions": "proteins"})
+    monkeypatch.setattr("subscriptions.views.papers_per_day", papers_per_day)
+    response = client.post(
+        "/preview",
+        {"interests": "molecules", "exclusions": "proteins", "threshold_mode": "top_n", "digest_size": 8},
+    )
     assert response.status_code == 200
     assert response.json() == {
         "papers": [
@@ -112,12 +120,14 @@ def test_it_previews_papers(client, monkeypatch):
             "ignored": [],
             "text": "Topics: molecules · Leaving out: proteins",
         },
+        "papers_per_day": 3,
     }
-    assert calls == [("molecules", "proteins", 5)]
+    assert calls == [("molecules", "proteins", 5, "top_n"), ("per day", 8, "top_n")]
 
 
 def test_the_preview_shows_an_exclusion_typed_into_the_interests_as_left_out(client, monkeypatch):
     monkeypatch.setattr("subscriptions.views.picks_for_interests", lambda **kwargs: [])
+    monkeypatch.setattr("subscriptions.views.papers_per_day", lambda **kwargs: 0)
     response = client.post(
         "/preview", {"interests": "Hi! Computer vision. Medical imaging is out of scope for me."}
     )
