@@ -134,15 +134,9 @@ class FeedbackAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
 
-@admin.register(SubscriberStatusChange)
-class SubscriberStatusChangeAdmin(admin.ModelAdmin):
-    list_display = ("changed_at", "subscriber", "previous_status", "status")
-    list_filter = ("status", "previous_status", "changed_at")
-    search_fields = ("subscriber__email",)
-    list_select_related = ("subscriber",)
-    date_hierarchy = "changed_at"
+class RecordAdmin(admin.ModelAdmin):
+    """A record of what happened: staff may read it, nobody may add, edit or delete it here."""
 
-    # Written by a database trigger (migration 0004): an edited history would lie.
     def has_add_permission(self, request):
         return False
 
@@ -151,6 +145,17 @@ class SubscriberStatusChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SubscriberStatusChange)
+class SubscriberStatusChangeAdmin(RecordAdmin):
+    list_display = ("changed_at", "subscriber", "previous_status", "status")
+    list_filter = ("status", "previous_status", "changed_at")
+    search_fields = ("subscriber__email",)
+    list_select_related = ("subscriber",)
+    date_hierarchy = "changed_at"
+
+    # Written by a database trigger (migration 0004): an edited history would lie.
 
 
 @admin.register(PendingChange)
@@ -177,7 +182,7 @@ class PendingChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(RecordAdmin):
     """When and how each reader agreed to get mail; written on confirmation, never edited."""
 
     list_display = ("subscriber", "form", "requested_at", "requested_ip", "confirmed_at", "confirmed_ip")
@@ -185,12 +190,3 @@ class ConsentRecordAdmin(admin.ModelAdmin):
     search_fields = ("subscriber__email",)
     list_select_related = ("subscriber",)
     date_hierarchy = "confirmed_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

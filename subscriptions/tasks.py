@@ -14,6 +14,22 @@ RETRY_SECONDS = 60
 MAX_RETRIES = 3
 
 
+# A mail server that is down or busy: worth another try later.
+TRANSIENT = (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError)
+
+
+def _mail_or_retry(task, send, what: str) -> bool:
+    """Send one email through `send()`; on a transient failure retry the task with a growing wait."""
+    try:
+        return send()
+    except TRANSIENT as exc:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            # In-process runs cannot wait, and the visitor must not see a mail server error.
+            logger.warning("%s not sent: %r", what, exc)
+            return False
+        raise task.retry(exc=exc, countdown=RETRY_SECONDS * (task.request.retries + 1)) from exc
+
+
 @shared_task(bind=True, max_retries=MAX_RETRIES)
 def send_confirmation(self, subscriber_id: int, change_id: int) -> bool:
     """Email the confirm link of one pending change; False when there was nothing to send."""
@@ -27,14 +43,11 @@ def send_confirmation(self, subscriber_id: int, change_id: int) -> bool:
     if change is None:
         # Confirmed through an earlier link, or the address was deleted meanwhile.
         return False
-    try:
-        return services.confirmation_send(subscriber=change.subscriber)
-    except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError) as exc:
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            # In-process runs cannot wait, and the visitor must not see a mail server error.
-            logger.warning("confirmation for pending change %s not sent: %r", change_id, exc)
-            return False
-        raise self.retry(exc=exc, countdown=RETRY_SECONDS * (self.request.retries + 1)) from exc
+    return _mail_or_retry(
+        self,
+        lambda: services.confirmation_send(subscriber=change.subscriber),
+        f"confirmation for pending change {change_id}",
+    )
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES)
@@ -46,14 +59,11 @@ def send_links(self, subscriber_id: int) -> bool:
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is None:
         return False
-    try:
-        services.links_send(subscriber=subscriber)
-    except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError) as exc:
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            logger.warning("new links for subscriber %s not sent: %r", subscriber_id, exc)
-            return False
-        raise self.retry(exc=exc, countdown=RETRY_SECONDS * (self.request.retries + 1)) from exc
-    return True
+    return _mail_or_retry(
+        self,
+        lambda: services.links_send(subscriber=subscriber) or True,
+        f"new links for subscriber {subscriber_id}",
+    )
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES)
@@ -65,14 +75,11 @@ def send_email_change(self, subscriber_id: int, new_email: str) -> bool:
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is None:
         return False
-    try:
-        services.email_change_send(subscriber=subscriber, new_email=new_email)
-    except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError) as exc:
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            logger.warning("address change link for subscriber %s not sent: %r", subscriber_id, exc)
-            return False
-        raise self.retry(exc=exc, countdown=RETRY_SECONDS * (self.request.retries + 1)) from exc
-    return True
+    return _mail_or_retry(
+        self,
+        lambda: services.email_change_send(subscriber=subscriber, new_email=new_email) or True,
+        f"address change link for subscriber {subscriber_id}",
+    )
 
 
 @shared_task

@@ -21,11 +21,12 @@ def calls(monkeypatch):
     seen = []
     paper = PaperFactory(url="https://arxiv.org/abs/1")
 
-    def picks_for_interests(*, interests, exclusions="", size=5):
+    def picks_for_interests(*, interests, exclusions="", size=5, threshold_mode):
         seen.append((interests, exclusions))
         return [(paper, 0.5, "x")]
 
     monkeypatch.setattr("subscriptions.views.picks_for_interests", picks_for_interests)
+    monkeypatch.setattr("subscriptions.views.papers_per_day", lambda **kwargs: 1)
     return seen
 
 

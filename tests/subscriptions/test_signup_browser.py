@@ -48,7 +48,7 @@ def smtp(settings):
     controller.stop()
 
 
-def _preview(*, interests, exclusions="", size=5):
+def _preview(*, interests, exclusions="", size=5, threshold_mode=None):
     return [
         {
             "paper_id": 1,
@@ -89,6 +89,7 @@ def _picks(**kwargs):
 def test_signup_confirm_preferences_unsubscribe(live_server, settings, smtp, browser, monkeypatch):
     settings.SITE_URL = live_server.url
     monkeypatch.setattr("subscriptions.views.picks_for_interests", _picks)
+    monkeypatch.setattr("subscriptions.views.papers_per_day", lambda **kwargs: 2)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1000, "height": 900}, timezone_id="Europe/Berlin")
     page = context.new_page()
@@ -169,6 +170,7 @@ PHONE = {
 def test_the_pages_fit_a_phone_and_pass_the_accessibility_basics(live_server, settings, browser, monkeypatch):
     settings.SITE_URL = live_server.url
     monkeypatch.setattr("subscriptions.views.picks_for_interests", _picks)
+    monkeypatch.setattr("subscriptions.views.papers_per_day", lambda **kwargs: 2)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     subscriber = SubscriberFactory(
         email="ada@example.org", profile__interests="Graph neural networks for molecules"
