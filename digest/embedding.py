@@ -2,6 +2,7 @@
 
 import functools
 import logging
+import threading
 
 import numpy as np
 from django.conf import settings
@@ -31,8 +32,18 @@ def _model_location(name: str) -> str:
     return name
 
 
-@functools.lru_cache(maxsize=2)
+# The development server warms up in a thread while a first request may already be
+# embedding: one of them loads the model, the other waits for it instead of loading twice.
+_load_lock = threading.Lock()
+
+
 def load_model(name: str):
+    with _load_lock:
+        return _load_model(name)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_model(name: str):
     # Imported here: torch takes seconds to import, and web requests that never
     # embed should not pay for it.
     from sentence_transformers import SentenceTransformer
