@@ -6,12 +6,13 @@ https://docs.gunicorn.org/en/stable/settings.html
 """
 
 import os
+import threading
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
-# A worker silent for this long is killed and replaced. The first request that needs
-# the embedding model (the sign-up page's live preview) loads it, which took 8-28 s on a
-# cold container (issue 18); gunicorn's default of 30 s would kill slow starts.
+# A worker silent for this long is killed and replaced. Each worker loads the embedding
+# model and the day's papers before it accepts requests (post_worker_init below, with a
+# heartbeat); a request never pays for that, and 60 s leaves room for a slow disk.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 # On SIGTERM (docker compose stop, a deploy) requests in flight get this long to finish.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
@@ -32,5 +33,28 @@ access_log_format = (
     '%(h)s %({x-forwarded-for}i)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
 )
 
-# Model warm-up (preload_app, post_fork and friends) belongs below this line; it is
-# owned by the performance work, not by this deployment file.
+
+def post_worker_init(worker) -> None:
+    """Warm each worker before it accepts requests: the first visitor waits no longer than the second.
+
+    Loading the model and the day's papers takes seconds (more on a busy
+    machine) and the arbiter kills a worker that stays silent for `timeout`
+    seconds, so a heartbeat runs while the warm-up does.
+    """
+    from digest.warmup import web_warm_up
+
+    done = threading.Event()
+
+    def heartbeat() -> None:
+        while not done.wait(1.0):
+            worker.notify()
+
+    beat = threading.Thread(target=heartbeat, name="warm-up-heartbeat", daemon=True)
+    beat.start()
+    try:
+        web_warm_up()
+    except Exception:  # noqa: BLE001 - a failed warm-up must not stop the worker; the first preview loads cold
+        worker.log.exception("web warm-up failed; the first preview will load the model itself")
+    finally:
+        done.set()
+        beat.join()

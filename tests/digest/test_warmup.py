@@ -51,7 +51,7 @@ class _Log:
 
 
 def test_a_gunicorn_worker_loads_the_model_and_the_days_papers_before_serving(cold_process):
-    config = runpy.run_path(str(settings.BASE_DIR / "gunicorn.conf.py"))
+    config = runpy.run_path(str(settings.BASE_DIR / "deploy" / "gunicorn.conf.py"))
 
     config["post_worker_init"](_Worker())
 
