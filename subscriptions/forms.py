@@ -5,6 +5,7 @@ import zoneinfo
 
 from django import forms
 from django.conf import settings
+from django.forms.boundfield import BoundField
 
 from subscriptions.addresses import address_normalize
 from subscriptions.models import (
@@ -39,6 +40,35 @@ def timezone_choices() -> list[tuple[str, str]]:
     # "localtime" and the like are not zones a person picks.
     names = sorted(name for name in zoneinfo.available_timezones() if "/" in name or name == "UTC")
     return [(name, name.replace("_", " ")) for name in names]
+
+
+class CachedSelect(forms.Select):
+    """A Select rendered through Django's widget templates once per (name, value, attrs, choices).
+
+    The time-zone select has ~600 options, each one a template render: that was
+    most of the sign-up page's CPU. The HTML is the template's own, kept per
+    process; a selected value only changes which cached copy is served.
+    """
+
+    _rendered: dict[tuple, str] = {}
+    # Bounds the cache: one entry per selected value of each select (600 time zones at most).
+    MAX_ENTRIES = 4096
+
+    def render(self, name, value, attrs=None, renderer=None):
+        key = (
+            type(self),
+            name,
+            tuple(self.format_value(value)),
+            tuple(sorted(self.build_attrs(self.attrs, attrs).items())),
+            tuple(self.choices),
+            id(renderer),
+        )
+        html = self._rendered.get(key)
+        if html is None:
+            html = super().render(name, value, attrs, renderer)
+            if len(self._rendered) < self.MAX_ENTRIES:
+                self._rendered[key] = html
+        return html
 
 
 class StrictEmailField(forms.CharField):
@@ -106,10 +136,18 @@ class DigestSettingsForm(PlainLabelsForm):
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "2401.01234"}),
         help_text=SEED_PAPERS_HELP,
     )
-    frequency = forms.ChoiceField(choices=Subscriber.Frequency.choices, initial=Subscriber.Frequency.DAILY)
-    weekly_day = forms.TypedChoiceField(label="Day (weekly)", choices=WEEKDAYS, coerce=int, initial=0)
-    send_hour = forms.TypedChoiceField(label="Send at", choices=HOURS, coerce=int, initial=7)
-    timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices, initial="UTC")
+    frequency = forms.ChoiceField(
+        choices=Subscriber.Frequency.choices, initial=Subscriber.Frequency.DAILY, widget=CachedSelect
+    )
+    weekly_day = forms.TypedChoiceField(
+        label="Day (weekly)", choices=WEEKDAYS, coerce=int, initial=0, widget=CachedSelect
+    )
+    send_hour = forms.TypedChoiceField(
+        label="Send at", choices=HOURS, coerce=int, initial=7, widget=CachedSelect
+    )
+    timezone = forms.ChoiceField(
+        label="Time zone", choices=timezone_choices, initial="UTC", widget=CachedSelect
+    )
     digest_size = forms.IntegerField(
         label="Papers per digest",
         min_value=1,
@@ -145,7 +183,30 @@ class DigestSettingsForm(PlainLabelsForm):
         return self.fields["trending_size"].initial if size is None else size
 
 
+class BlankFieldCache(BoundField):
+    """A field of a blank form (unbound, no initial data) renders the same HTML every time: render it once.
+
+    The sign-up page is a blank SignupForm on every GET; rendering its nine
+    field groups through the form templates cost more than the rest of the
+    request. A bound form (errors, the visitor's values) or one with initial
+    data renders normally.
+    """
+
+    _rendered: dict[tuple, str] = {}
+
+    def as_field_group(self):
+        form = self.form
+        if form.is_bound or form.initial:
+            return super().as_field_group()
+        key = (type(form), self.name, form.prefix, form.auto_id, id(form.renderer))
+        html = self._rendered.get(key)
+        if html is None:
+            html = self._rendered[key] = super().as_field_group()
+        return html
+
+
 class SignupForm(DigestSettingsForm):
+    bound_field_class = BlankFieldCache
     field_order = ["email"]
     email = StrictEmailField(widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
 
