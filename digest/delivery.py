@@ -2,9 +2,12 @@
 
 Each digest is claimed with a conditional UPDATE before its message is handed to
 the mail server and marked sent only after the server accepted it, one message
-at a time over one connection per chunk. A worker that dies strands at most the
-one digest it was sending; that digest is claimable again after
-DIGEST_CLAIM_TIMEOUT (at-least-once at the instant of an SMTP accept).
+at a time over one connection per chunk. The mark and the claim of the next
+digest in the chunk share one transaction (one commit per digest, not two), so a
+sender holds at most one claim at any instant: a worker that dies strands at
+most one digest (the one it was sending, or the one it had just claimed), and
+that digest is claimable again after DIGEST_CLAIM_TIMEOUT (at-least-once at the
+instant of an SMTP accept).
 """
 
 import logging
@@ -85,27 +88,66 @@ def _classify(exc: Exception) -> Exception:
 MARK_SENT_RETRY_DELAYS = (0.1, 0.5, 1, 2, 4, 8)
 
 
+@dataclass
+class _Chunk:
+    """A send chunk as loaded, and how far through it the sender is."""
+
+    ids: list[int]
+    digests: dict[int, Digest]
+    skipped: list[int]
+    position: int = 0
+
+
 def _mark_sent(digest: Digest) -> None:
+    Digest.objects.filter(pk=digest.pk, status=Digest.Status.SENDING).update(
+        status=Digest.Status.SENT,
+        sent_at=timezone.now(),
+        message_id=message_id_for(digest),
+        last_error="",
+    )
+    if digest.subscriber.bounce_count:  # loaded with the chunk: spares a query per digest
+        Subscriber.objects.filter(pk=digest.subscriber_id, bounce_count__gt=0).update(bounce_count=0)
+
+
+def _claim_next(chunk: "_Chunk") -> Digest | None:
+    """Claim the next sendable digest of the chunk, skipping what cannot or need not be sent."""
+    while chunk.position < len(chunk.ids):
+        digest_id = chunk.ids[chunk.position]
+        chunk.position += 1
+        digest = chunk.digests.get(digest_id)
+        if digest is not None and digest.subscriber.status == Subscriber.Status.ACTIVE and _claim(digest_id):
+            return digest
+        # Sent already, claimed by another worker, deleted, or the subscriber left.
+        chunk.skipped.append(digest_id)
+    return None
+
+
+def _mark_sent_and_claim_next(digest: Digest, chunk: "_Chunk") -> Digest | None:
+    """Record an accepted message and claim the next digest in one commit.
+
+    Retried on a fresh connection when the database drops: the mail server
+    already has the message, so a mark that gives up strands the claim and the
+    digest goes out again after DIGEST_CLAIM_TIMEOUT.
+    """
+    position, skipped = chunk.position, len(chunk.skipped)
     for delay in (*MARK_SENT_RETRY_DELAYS, None):
         try:
-            Digest.objects.filter(pk=digest.pk, status=Digest.Status.SENDING).update(
-                status=Digest.Status.SENT,
-                sent_at=timezone.now(),
-                message_id=message_id_for(digest),
-                last_error="",
-            )
-            if digest.subscriber.bounce_count:  # loaded with the chunk: spares a query per digest
-                Subscriber.objects.filter(pk=digest.subscriber_id, bounce_count__gt=0).update(bounce_count=0)
-            return
+            with transaction.atomic():
+                _mark_sent(digest)
+                return _claim_next(chunk)
         except (OperationalError, InterfaceError):
-            # Inside a transaction a new connection cannot replay it; let the caller's handling decide.
+            # Inside a caller's transaction a new connection cannot replay it; let the caller's handling decide.
             if delay is None or db_connection.in_atomic_block:
                 raise
             logger.warning(
                 "digest %s accepted but not yet marked sent: database unavailable, retrying", digest.pk
             )
+            # The transaction rolled back: the claims it made never happened.
+            chunk.position = position
+            del chunk.skipped[skipped:]
             db_connection.close()
             time.sleep(delay)
+    raise AssertionError("unreachable: the last try re-raises")
 
 
 def _mark_temporary(digest_id: int, reason: str) -> bool:
@@ -136,31 +178,35 @@ def _mark_permanent(digest: Digest, reason: str) -> None:
     subscriber_bounced(email=digest.subscriber.email, permanent=False)
 
 
-def digests_send(*, digest_ids: list[int], connection=None) -> SendResult:
-    """Send these digests over one connection. A failing address never stops the rest."""
-    result = SendResult()
-    digests = {
+def _load_chunk(digest_ids: list[int]) -> dict[int, Digest]:
+    """The chunk's digests with their subscribers, profiles, items and papers: two queries."""
+    return {
         d.pk: d
         for d in Digest.objects.filter(pk__in=digest_ids)
         .select_related("subscriber__profile")
+        # The profile's cached vectors are ~6 KB a row and no part of an email.
+        .defer("subscriber__profile__vectors", "subscriber__profile__vectors_layout")
         .prefetch_related(
-            Prefetch("items", queryset=DigestItem.objects.select_related("paper").order_by("rank"))
+            Prefetch(
+                "items",
+                # A paper's extra source data is no part of an email.
+                queryset=DigestItem.objects.select_related("paper").defer("paper__extra").order_by("rank"),
+            )
         )
     }
+
+
+def digests_send(*, digest_ids: list[int], connection=None) -> SendResult:
+    """Send these digests over one connection. A failing address never stops the rest."""
+    result = SendResult()
+    chunk = _Chunk(ids=list(digest_ids), digests=_load_chunk(digest_ids), skipped=result.skipped)
     connection = connection or get_connection()
     opened = False
     counts: dict = {}
     try:
-        for digest_id in digest_ids:
-            digest = digests.get(digest_id)
-            if (
-                digest is None
-                or digest.subscriber.status != Subscriber.Status.ACTIVE
-                or not _claim(digest_id)
-            ):
-                # Sent already, claimed by another worker, deleted, or the subscriber left.
-                result.skipped.append(digest_id)
-                continue
+        digest = _claim_next(chunk)
+        while digest is not None:
+            digest_id = digest.pk
             try:
                 message = digest_message(digest, counts=counts)
                 if not opened:
@@ -185,9 +231,11 @@ def digests_send(*, digest_ids: list[int], connection=None) -> SendResult:
                 else:
                     _mark_temporary(digest_id, f"{type(exc).__name__}: {exc}")
                     raise
+                digest = _claim_next(chunk)
                 continue
-            _mark_sent(digest)
+            next_digest = _mark_sent_and_claim_next(digest, chunk)
             result.sent.append(digest_id)
+            digest = next_digest
     finally:
         if opened:
             connection.close()

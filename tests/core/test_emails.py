@@ -1,7 +1,11 @@
+import email
+import email.policy
+from email.header import decode_header, make_header
+
 import pytest
 
 from core import emails
-from core.emails import email_build, excerpt
+from core.emails import email_build, encoded_words, excerpt
 
 
 @pytest.fixture
@@ -66,3 +70,49 @@ def test_an_excerpt_without_a_late_sentence_end_is_cut_at_a_word():
 
 def test_a_short_text_is_its_own_excerpt_with_spacing_folded():
     assert excerpt("  A   short\ntext ") == "A short text"
+
+
+# --- Subject headers -----------------------------------------------------------
+
+SUBJECTS = [
+    "5 new papers for you: Retrieval-Augmented Generation for Long-Context Language Mod… · Tuesday 1 December 2026",
+    "Nothing new for you today · Monday 30 November 2026",
+    "Graphes de connaissances et modèles de langue — une revue · 日本語のタイトル · 🚀" * 3,
+]
+
+
+@pytest.mark.parametrize("subject", SUBJECTS)
+def test_encoded_words_decode_to_the_subject_and_respect_the_word_limit(subject):
+    encoded = encoded_words(subject)
+
+    assert encoded.isascii()
+    assert all(len(word) <= 75 for word in encoded.split(" "))
+    assert str(make_header(decode_header(encoded))) == subject
+
+
+@pytest.mark.django_db
+def test_a_built_message_carries_the_subject_readable_and_decodes_to_it():
+    from core.emails import email_build
+
+    message = email_build(
+        "confirm",
+        to="reader@example.org",
+        context={
+            "email": "reader@example.org",
+            "is_update": False,
+            "confirm_url": "https://example.org/confirm/x/",
+            "interests": "graph neural networks",
+            "exclusions": "",
+            "frequency": "Every day",
+            "send_hour": 7,
+            "timezone": "UTC",
+            "digest_size": 5,
+            "expires_days": 3,
+        },
+    )
+    message.subject = SUBJECTS[0]
+
+    parsed = email.message_from_bytes(message.message().as_bytes(), policy=email.policy.default)
+
+    assert message.subject == SUBJECTS[0]
+    assert parsed["Subject"] == SUBJECTS[0]

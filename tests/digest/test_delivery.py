@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.mail.backends import locmem
 from django.test import Client
 
 from digest import delivery
@@ -202,3 +203,83 @@ def test_it_leaves_a_digest_claimed_by_a_live_sender_alone(smtp_server):
 
     assert digests_send(digest_ids=[digest.pk]).skipped == [digest.pk]
     assert smtp_server.messages == []
+
+
+class _RecordingBackend(locmem.EmailBackend):
+    """Records the digests' statuses at each hand-over; dies (like a killed worker) on message `die_on`."""
+
+    def __init__(self, watched, die_on=None, **kwargs):
+        super().__init__(**kwargs)
+        self.watched, self.die_on, self.seen = watched, die_on, []
+
+    def send_messages(self, messages):
+        self.seen.append(dict(Digest.objects.filter(pk__in=self.watched).values_list("pk", "status")))
+        if len(self.seen) == self.die_on:
+            raise SystemExit("killed mid-send")
+        return super().send_messages(messages)
+
+
+def test_it_holds_one_claim_at_a_time_and_claims_the_next_as_it_marks_the_last():
+    ids = [_digest(f"reader{i}@example.org").pk for i in range(3)]
+    backend = _RecordingBackend(ids)
+
+    result = digests_send(digest_ids=ids, connection=backend)
+
+    assert result.sent == ids
+    sending, sent, pending = Digest.Status.SENDING, Digest.Status.SENT, Digest.Status.PENDING
+    assert backend.seen == [
+        {ids[0]: sending, ids[1]: pending, ids[2]: pending},
+        {ids[0]: sent, ids[1]: sending, ids[2]: pending},
+        {ids[0]: sent, ids[1]: sent, ids[2]: sending},
+    ]
+
+
+def test_a_sender_that_dies_strands_at_most_one_digest():
+    ids = [_digest(f"reader{i}@example.org").pk for i in range(3)]
+
+    with pytest.raises(SystemExit):
+        digests_send(digest_ids=ids, connection=_RecordingBackend(ids, die_on=2))
+
+    statuses = dict(Digest.objects.filter(pk__in=ids).values_list("pk", "status"))
+    assert statuses == {
+        ids[0]: Digest.Status.SENT,
+        ids[1]: Digest.Status.SENDING,
+        ids[2]: Digest.Status.PENDING,
+    }
+
+
+def test_it_skips_a_digest_it_cannot_claim_and_claims_the_one_after(smtp_server):
+    from django.utils import timezone
+
+    ids = [_digest(f"reader{i}@example.org").pk for i in range(3)]
+    Digest.objects.filter(pk=ids[1]).update(status=Digest.Status.SENDING, claimed_at=timezone.now())
+
+    result = digests_send(digest_ids=ids)
+
+    assert result.sent == [ids[0], ids[2]] and result.skipped == [ids[1]]
+    assert sorted(str(m["To"]) for m in smtp_server.messages) == [
+        "reader0@example.org",
+        "reader2@example.org",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_claims_the_next_digest_in_the_transaction_that_marks_the_last_sent(smtp_server, monkeypatch):
+    from django.db import connection
+
+    from digest import delivery
+
+    ids = [_digest(f"reader{i}@example.org").pk for i in range(3)]
+    claims = []
+    claim = delivery._claim
+
+    def recording_claim(digest_id):
+        claims.append((digest_id, connection.in_atomic_block))
+        return claim(digest_id)
+
+    monkeypatch.setattr(delivery, "_claim", recording_claim)
+
+    digests_send(digest_ids=ids)
+
+    # The first claim stands alone; each later one commits with the previous digest's mark (one commit per digest).
+    assert claims == [(ids[0], False), (ids[1], True), (ids[2], True)]
