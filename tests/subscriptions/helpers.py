@@ -1,5 +1,17 @@
 import re
 
+# What a sign-up form holds once cleaned: the data of a PendingChange.
+SIGNUP_DATA = {
+    "interests": "Protein folding",
+    "exclusions": "",
+    "seed_papers": "",
+    "frequency": "daily",
+    "weekly_day": 0,
+    "send_hour": 5,
+    "timezone": "UTC",
+    "digest_size": 3,
+}
+
 CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/confirm/[^/\s]+/)")
 
 

@@ -6,19 +6,9 @@ from django.urls import reverse
 from subscriptions import services
 from subscriptions.models import PendingChange, Subscriber, SubscriberStatusChange
 from tests.factories import SubscriberFactory
+from tests.subscriptions.helpers import SIGNUP_DATA
 
 pytestmark = [pytest.mark.django_db, pytest.mark.real_clock]  # changed_at is PostgreSQL's clock_timestamp()
-
-DATA = {
-    "interests": "Protein folding",
-    "exclusions": "",
-    "seed_papers": "",
-    "frequency": "daily",
-    "weekly_day": 0,
-    "send_hour": 5,
-    "timezone": "UTC",
-    "digest_size": 3,
-}
 
 
 def _steps(subscriber) -> list[tuple[str, str]]:
@@ -28,7 +18,7 @@ def _steps(subscriber) -> list[tuple[str, str]]:
 
 
 def test_it_records_each_transition_the_services_make(django_capture_on_commit_callbacks):
-    change = services.subscriber_signup(email="ada@example.org", data=DATA)
+    change = services.subscriber_signup(email="ada@example.org", data=SIGNUP_DATA)
     subscriber = change.subscriber
     subscriber = services.subscriber_confirm(subscriber=subscriber, change=change)
     services.subscriber_pause(subscriber=subscriber)
@@ -72,7 +62,7 @@ def test_it_records_nothing_when_the_status_stays_the_same():
 
 def test_deleting_my_data_deletes_my_history():
     reader = SubscriberFactory()
-    PendingChange.objects.create(subscriber=reader, data=DATA)
+    PendingChange.objects.create(subscriber=reader, data=SIGNUP_DATA)
     services.subscriber_pause(subscriber=reader)
 
     services.subscriber_delete(subscriber=reader)
