@@ -140,9 +140,13 @@ def empty_digest_share(window: Window) -> dict[str, list[float]]:
 
 
 def score_histogram(window: Window) -> list[tuple[str, int]]:
-    """Scores of the papers picked into digests, in buckets 1/SCORE_BINS_PER_UNIT wide."""
+    """Scores of the papers picked for readers' profiles, in buckets 1/SCORE_BINS_PER_UNIT wide.
+
+    "Trending today" items are left out: they are picked for upvotes, not scored
+    against the profile, and their stored 0 would pile up in the lowest bucket.
+    """
     rows = (
-        DigestItem.objects.filter(digest__edition_date__range=(window.since, window.until))
+        DigestItem.objects.filter(digest__edition_date__range=(window.since, window.until), trending=False)
         .annotate(bucket=Floor(F("score") * SCORE_BINS_PER_UNIT))
         .values_list("bucket")
         .annotate(n=Count("id"))

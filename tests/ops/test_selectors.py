@@ -117,6 +117,13 @@ def test_it_buckets_scores_and_keeps_empty_buckets():
     assert selectors.score_histogram(window(1)) == [("0.1", 2), ("0.2", 0), ("0.3", 0), ("0.4", 1)]
 
 
+def test_it_leaves_trending_items_out_of_the_score_histogram():
+    DigestItemFactory(digest__edition_date=TODAY, score=0.41)
+    DigestItemFactory(digest__edition_date=TODAY, score=0.0, trending=True)
+
+    assert selectors.score_histogram(window(1)) == [("0.4", 1)]
+
+
 def test_it_ranks_the_days_top_papers_by_digests_carrying_them():
     popular, other = PaperFactory(), PaperFactory()
     for _ in range(3):
