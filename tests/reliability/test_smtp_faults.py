@@ -76,7 +76,7 @@ def test_it_retries_a_server_slower_than_the_timeout_and_delivers_once_when_it_i
     digests = due_digests(4)
     with SMTPServer() as smtp:
         smtp.handler.rcpt_delay = 1.5  # past the worker's EMAIL_TIMEOUT of 1 s
-        worker = celery_workers(smtp_port=smtp.port, DIGEST_RETRY_BASE_SECONDS=BASE, EMAIL_TIMEOUT=1)
+        worker = celery_workers(smtp_port=smtp.port, DIGEST_RETRY_BASE_SECONDS=BASE, EMAIL_TIMEOUT=4)
         worker.start()
         send_pending()
         assert wait_for(
@@ -97,13 +97,15 @@ def test_it_sends_twice_to_a_server_that_accepts_after_the_sender_timed_out(sett
     settings.DIGEST_SEND_CHUNK_SIZE = 3
     digests = due_digests(3)
     with SMTPServer() as smtp:
-        smtp.handler.delay_after_accept = 1.5  # past the worker's EMAIL_TIMEOUT of 1 s
+        # Past the worker's EMAIL_TIMEOUT, which is long enough that a prompt reply on a
+        # busy machine never times out too (1 s did, and sent a second message twice).
+        smtp.handler.delay_after_accept = 6
 
         def answer_promptly_from_now_on(message):
             smtp.handler.delay_after_accept = 0
 
         smtp.handler.on_accept = answer_promptly_from_now_on
-        worker = celery_workers(smtp_port=smtp.port, DIGEST_RETRY_BASE_SECONDS=BASE, EMAIL_TIMEOUT=1)
+        worker = celery_workers(smtp_port=smtp.port, DIGEST_RETRY_BASE_SECONDS=BASE, EMAIL_TIMEOUT=4)
         worker.start()
         send_pending()
         assert wait_for(lambda: all_sent(digests), timeout=30), worker.log_tail()
