@@ -7,5 +7,9 @@ DATA_DIR = Path(__file__).resolve().parent
 SAMPLE_CORPUS = DATA_DIR / "sample_papers.jsonl"
 # Graded subscriber profiles over the sample corpus (digest.ranking.evaluation).
 DEVSET = DATA_DIR / "devset.json"
+# Readers written and graded by someone who never saw ranking output, each measured once
+# (HELDOUT.md, HELDOUT2.md): the first was measured in round three and is now development data.
+HELDOUT = DATA_DIR / "heldout.json"
+HELDOUT2 = DATA_DIR / "heldout2.json"
 # Relative paths inside the dev set are taken from here.
 PROJECT_ROOT = DATA_DIR.parent.parent

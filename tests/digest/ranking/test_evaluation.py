@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from digest.data import DEVSET, HELDOUT, HELDOUT2
 from digest.ranking import evaluation
 
 
@@ -51,15 +52,22 @@ def test_fit_calibration_recovers_a_logistic():
     assert scale == pytest.approx(0.05, abs=0.01)
 
 
-def test_the_dev_set_is_well_formed():
-    profiles, corpus = evaluation.load_devset()
+@pytest.mark.parametrize(
+    ("path", "splits"),
+    [(DEVSET, {"tune", "holdout"}), (HELDOUT, {"heldout"}), (HELDOUT2, {"heldout2"})],
+    ids=["devset", "heldout", "heldout2"],
+)
+def test_the_graded_sets_are_well_formed(path, splits):
+    profiles, corpus = evaluation.load_devset(path)
     assert corpus.exists()
     assert len(profiles) >= 20
-    assert {p.split for p in profiles} == {"tune", "holdout"}
+    assert {p.split for p in profiles} == splits
     ids = {line.split('"id": "')[1].split('"')[0] for line in corpus.read_text().splitlines() if line.strip()}
     for profile in profiles:
         assert profile.judgments and set(profile.judgments) <= ids
         assert set(profile.judgments.values()) <= {1, 2}
+        # Seeds are the reader's own examples: never graded, and removed from every ranking.
+        assert not set(profile.seeds) & set(profile.judgments)
 
 
 def test_judgments_and_seeds_may_name_papers_by_title(tmp_path):
