@@ -1,9 +1,10 @@
 """Build each subscriber's digest for an edition date: load, rank, write rows.
 
 Per chunk of subscribers: a constant number of queries (papers, profiles,
-feedback, already-sent papers), one vectorised ranking call, one bulk insert.
-The previews (picks_for_subscriber, picks_for_interests) rank the same way and
-write nothing.
+feedback, already-sent papers), one ranking call (ranking.rank_batch: the
+day's rows per distinct facet text, kept per process), one bulk insert.
+The previews (picks_for_subscriber, picks_for_interests) rank one profile with
+the reference ranking.rank, which picks the same, and write nothing.
 """
 
 import logging
@@ -48,7 +49,7 @@ def digests_build(*, subscriber_ids: list[int], edition_date: date) -> tuple[lis
     for (start, end), group in by_window.items():
         papers = paper_set(start, end)
         profiles = profiles_for(group, edition_date=edition_date)
-        personal = ranking.rank(papers, profiles)
+        personal = ranking.rank_batch(papers, profiles)
         picks.update(personal)
         sizes = {s.pk: s.trending_size for s in group}
         trending.update(trending_picks(papers, profiles, personal=personal, sizes=sizes))

@@ -61,13 +61,17 @@ from digest.ranking.selection import (
 )
 
 # Readers combined and selected at once: bounds memory (a few (BLOCK, papers)
-# float32 arrays and BLOCK x candidates x dim paper vectors) while amortising
-# numpy's per-call cost.
+# arrays) while amortising numpy's per-call cost.
 BLOCK = 256
 # Rows of distinct texts kept per process (both kinds): a day's facets for
 # 100,000 readers fit (11,600 texts x 2,000 papers x 4 bytes = 93 MB); past it
 # the rows start again from empty at the next call, never inside one.
 ROWS_BUDGET_BYTES = 256 * 2**20
+# MMR needs the cosine of each pick to the reader's other candidates. Up to
+# this many papers, the PaperSet's whole paper-by-paper cosine matrix is kept
+# (4,096 papers: 64 MB) and each step is a gather; past it (a weekly reader's
+# window), each step multiplies the candidates' vectors.
+GRAM_MAX_PAPERS = 4096
 
 
 class TextRows:
@@ -86,7 +90,9 @@ class TextRows:
 
     def lookup(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
         """Row numbers of these (text, vector) pairs in `matrix`, computing the rows not seen yet."""
-        keys = [(text, vector.tobytes()) for text, vector in zip(texts, vectors, strict=True)]
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        blob, width = vectors.tobytes(), vectors.shape[1] * 4
+        keys = [(text, blob[i * width : (i + 1) * width]) for i, text in enumerate(texts)]
         new: dict[tuple[str, bytes], int] = {}
         for position, key in enumerate(keys):
             if key not in self._index and key not in new:
@@ -98,6 +104,24 @@ class TextRows:
             for number, key in enumerate(new, start=self.count - len(new)):
                 self._index[key] = number
         return np.fromiter((self._index[key] for key in keys), dtype=np.intp, count=len(keys))
+
+    def rows(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """(texts, papers): the rows of these pairs, from `matrix` where known, else computed and not kept.
+
+        For texts that are seldom shared (a reader's whole-profile summary): keeping them would only
+        churn the budget.
+        """
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        blob, width = vectors.tobytes(), vectors.shape[1] * 4
+        known = [self._index.get((text, blob[i * width : (i + 1) * width])) for i, text in enumerate(texts)]
+        out = np.empty((len(texts), self.matrix.shape[1]), dtype=np.float32)
+        fresh = [i for i, row in enumerate(known) if row is None]
+        if fresh:
+            out[fresh] = self._compute([texts[i] for i in fresh], vectors[fresh])
+        if len(fresh) < len(texts):
+            cached = [i for i, row in enumerate(known) if row is not None]
+            out[cached] = self.matrix[[known[i] for i in cached]]
+        return out
 
     def _compute(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
         cosine = np.asarray(vectors, dtype=np.float32) @ self.papers.vectors.T
@@ -116,23 +140,45 @@ class TextRows:
         self.count = needed
 
 
-# The rows of the PaperSets ranked last in this process: every chunk task of a
+class Day:
+    """What rank_batch keeps per PaperSet: the rows of distinct texts, and the papers' cosines for MMR."""
+
+    def __init__(self, papers: PaperSet):
+        self.papers = papers
+        self.facets = TextRows(papers, penalty=False)  # facets and whole-profile summaries
+        self.exclusions = TextRows(papers, penalty=True)
+        self._gram: np.ndarray | None = None
+
+    @property
+    def nbytes(self) -> int:
+        return self.facets.nbytes + self.exclusions.nbytes
+
+    def cosines(self, picked: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """(readers, candidates): cosine of each reader's picked column to each of its candidate columns."""
+        vectors = self.papers.vectors
+        if len(vectors) > GRAM_MAX_PAPERS:
+            return np.einsum("rcd,rd->rc", vectors[candidates], vectors[picked])
+        if self._gram is None:
+            self._gram = vectors @ vectors.T
+        return self._gram[picked[:, None], candidates]
+
+
+# The Days of the PaperSets ranked last in this process: every chunk task of a
 # day ranks against the same PaperSet (digest.candidates keeps it per process).
-_rows: dict[int, tuple[PaperSet, TextRows, TextRows]] = {}
-_ROW_SETS_KEPT = 2
+_days: dict[int, Day] = {}
+_DAYS_KEPT = 2
 
 
-def _text_rows(papers: PaperSet) -> tuple[TextRows, TextRows]:
-    """(facet and summary rows, exclusion rows) for this PaperSet, kept while it is in use."""
-    kept = _rows.get(id(papers))
-    if kept is not None and kept[0] is papers and kept[1].nbytes + kept[2].nbytes <= ROWS_BUDGET_BYTES:
-        return kept[1], kept[2]
-    _rows.pop(id(papers), None)
-    while len(_rows) >= _ROW_SETS_KEPT:  # the oldest goes
-        del _rows[next(iter(_rows))]
-    kept = (papers, TextRows(papers, penalty=False), TextRows(papers, penalty=True))
-    _rows[id(papers)] = kept
-    return kept[1], kept[2]
+def _day(papers: PaperSet) -> Day:
+    """This PaperSet's Day, kept while it is in use and its rows fit ROWS_BUDGET_BYTES."""
+    day = _days.get(id(papers))
+    if day is not None and day.papers is papers and day.nbytes <= ROWS_BUDGET_BYTES:
+        return day
+    _days.pop(id(papers), None)
+    while len(_days) >= _DAYS_KEPT:  # the oldest goes
+        del _days[next(iter(_days))]
+    day = _days[id(papers)] = Day(papers)
+    return day
 
 
 def _rows_of(matrix: np.ndarray | None, dim: int) -> np.ndarray:
@@ -146,50 +192,51 @@ def rank_batch(papers: PaperSet, profiles: list[Profile]) -> dict[int, list[Pick
     if not len(papers):
         return {profile.key: [] for profile in profiles}
     dim = papers.vectors.shape[1]
-    facet_counts = [len(_rows_of(p.facet_vectors, dim)) for p in profiles]
+    facets = [_rows_of(p.facet_vectors, dim) for p in profiles]
     # Sorted by facet count (most first), a block's readers with a j-th facet are a prefix.
-    order = sorted(range(len(profiles)), key=lambda i: -facet_counts[i])
-    rows = _text_rows(papers)
+    order = sorted(range(len(profiles)), key=lambda i: -len(facets[i]))
+    day = _day(papers)
     picks: dict[int, list[Pick]] = {}
     for start in range(0, len(order), BLOCK):
         block = [profiles[i] for i in order[start : start + BLOCK]]
-        raw, best = _block_scores(papers, block, *rows)
-        picks.update(_select(papers, block, raw, best))
+        block_facets = [facets[i] for i in order[start : start + BLOCK]]
+        raw, best = _block_scores(day, block, block_facets)
+        picks.update(_select(day, block, [len(f) for f in block_facets], raw, best))
     return {profile.key: picks[profile.key] for profile in profiles}
 
 
-def _block_scores(
-    papers: PaperSet, block: list[Profile], facet_rows: TextRows, exclusion_rows: TextRows
-) -> tuple[np.ndarray, np.ndarray]:
+def _block_scores(day: Day, block: list[Profile], facets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(raw relevance, best anchor), each (readers, papers), as score_profiles computes them.
 
-    block is sorted by facet count, most first. Anchors are each reader's facets
-    then its seed papers; the best anchor is the first with the highest similarity.
+    block is sorted by facet count, most first; facets are its readers' facet
+    vectors. Anchors are each reader's facets then its seed papers; the best
+    anchor is the first with the highest similarity.
     """
+    papers, facet_rows, exclusion_rows = day.papers, day.facets, day.exclusions
     n, dim = len(papers), papers.vectors.shape[1]
-    count = len(block)
-    facets = [_rows_of(p.facet_vectors, dim) for p in block]
     widths = np.asarray([len(f) for f in facets], dtype=np.intp)
-    raw = np.full((count, n), -np.inf, dtype=np.float32)
-    best = np.zeros((count, n), dtype=np.intp)
+    raw = np.full((len(block), n), -np.inf, dtype=np.float32)
+    best = np.zeros((len(block), n), dtype=np.intp)
 
     with_facets = int(np.count_nonzero(widths))
     if with_facets:
         if any(block[r].summary_vector is None for r in range(with_facets)):
             raise ValueError("a profile with facets needs its summary_vector (build_profile sets it)")
-        facet_texts = [t for p, f in zip(block, facets, strict=False) for t in p.facets[: len(f)]]
-        facet_ids = facet_rows.lookup(facet_texts, np.vstack(facets[:with_facets]))
-        whole_ids = facet_rows.lookup(
+        facet_ids = facet_rows.lookup(
+            [t for p, f in zip(block, facets, strict=False) for t in p.facets[: len(f)]],
+            np.vstack(facets[:with_facets]),
+        )
+        whole = facet_rows.rows(
             [p.summary for p in block[:with_facets]],
             np.vstack([np.asarray(p.summary_vector, dtype=np.float32) for p in block[:with_facets]]),
         )
-        whole = facet_rows.matrix[whole_ids]
         starts = np.cumsum(widths[:with_facets]) - widths[:with_facets]
         bias = np.zeros((with_facets, int(widths[0])), dtype=np.float32)
         for r, profile in enumerate(block[:with_facets]):
             if profile.facet_bias is not None:
                 values = np.asarray(profile.facet_bias, dtype=np.float32)[: widths[r]]
                 bias[r, : len(values)] = values
+        better = np.empty((with_facets, n), dtype=bool)
         for j in range(int(widths[0])):
             have = int(np.count_nonzero(widths > j))  # readers with a j-th facet: a prefix
             similarity = facet_similarity(
@@ -198,31 +245,43 @@ def _block_scores(
             if j == 0:
                 raw[:have] = similarity
                 continue
-            better = similarity > raw[:have]
-            raw[:have][better] = similarity[better]
-            best[:have][better] = j
+            # The first anchor wins a tie, as argmax does in score_profiles.
+            np.greater(similarity, raw[:have], out=better[:have])
+            np.maximum(raw[:have], similarity, out=raw[:have])
+            np.copyto(best[:have], j, where=better[:have])
 
     for r, profile in enumerate(block):
         positives = _rows_of(profile.positive_vectors, dim)
         if len(positives):  # seed papers and "more like this" papers: a reader's own rows, rare
             for k, similarity in enumerate(positive_similarity(positives @ papers.vectors.T)):
-                better = similarity > raw[r]
-                raw[r][better] = similarity[better]
-                best[r][better] = widths[r] + k
+                better_k = similarity > raw[r]
+                np.maximum(raw[r], similarity, out=raw[r])
+                np.copyto(best[r], widths[r] + k, where=better_k)
         elif not widths[r]:
             raw[r] = -1.0  # nothing to match
 
-        exclusions = _rows_of(profile.exclusion_vectors, dim)
-        if len(exclusions):
-            ids = exclusion_rows.lookup(profile.exclusions[: len(exclusions)], exclusions)
-            raw[r] = raw[r] - exclusion_rows.matrix[ids].max(axis=0)
+    exclusions = [_rows_of(p.exclusion_vectors, dim) for p in block]
+    excluding = [r for r, e in enumerate(exclusions) if len(e)]
+    if excluding:
+        ids = exclusion_rows.lookup(
+            [t for r in excluding for t in block[r].exclusions[: len(exclusions[r])]],
+            np.vstack([exclusions[r] for r in excluding]),
+        )
+        counts = np.asarray([len(exclusions[r]) for r in excluding])
+        # A reader's exclusion rows are contiguous: one reduceat gives each reader's penalty.
+        penalty = np.maximum.reduceat(exclusion_rows.matrix[ids], np.cumsum(counts) - counts, axis=0)
+        raw[excluding] = raw[excluding] - penalty
     return raw, best
 
 
 def _select(
-    papers: PaperSet, block: list[Profile], raw: np.ndarray, best: np.ndarray
+    day: Day, block: list[Profile], widths: list[int], raw: np.ndarray, best: np.ndarray
 ) -> dict[int, list[Pick]]:
-    """selection.select for every reader of the block at once: exclude ids, threshold, candidates, MMR."""
+    """selection.select for every reader of the block at once: exclude ids, threshold, candidates, MMR.
+
+    widths: each reader's number of facet anchors.
+    """
+    papers = day.papers
     n = len(papers)
     scores = calibrated_scores(raw, papers.popularity)
     calibrated = scores.copy()
@@ -234,10 +293,7 @@ def _select(
     sizes = np.asarray([max(0, int(p.size)) for p in block], dtype=np.intp)
     dim = papers.vectors.shape[1]
     anchored = np.asarray(
-        [
-            bool(min(len(p.facets), len(_rows_of(p.facet_vectors, dim))) or p.positive_labels)
-            for p in block
-        ]
+        [bool(min(len(p.facets), len(_rows_of(p.facet_vectors, dim))) or p.positive_labels) for p in block]
     )
     sizes[~anchored] = 0  # nothing to match: no facets, no seeds
     picks: dict[int, list[Pick]] = {p.key: [] for p in block}
@@ -260,7 +316,6 @@ def _select(
     # MMR, one pick per step for every reader still picking.
     relevance = mmr_relevance(np.take_along_axis(raw, candidates, axis=1), papers.popularity[candidates])
     anchors = np.take_along_axis(best, candidates, axis=1)
-    vectors = papers.vectors[candidates]  # (readers, candidates, dim)
     redundancy = np.zeros(candidates.shape, dtype=np.float32)
     served = np.zeros(candidates.shape, dtype=np.float32)
     chosen = np.zeros((len(block), int(sizes.max())), dtype=np.intp)
@@ -278,7 +333,7 @@ def _select(
         chosen[picking, step] = pick
         taken[picking] += 1
         open_[picking, pick] = False
-        similarity = np.matmul(vectors[picking], vectors[picking, pick][:, :, None])[:, :, 0]
+        similarity = day.cosines(candidates[picking, pick], candidates[picking])
         redundancy[picking] = redundancy_after(redundancy[picking], similarity)
         served[picking] += anchors[picking] == anchors[picking, pick][:, None]
 
@@ -286,7 +341,7 @@ def _select(
         if not taken[r]:
             continue
         columns = candidates[r, chosen[r, : taken[r]]]
-        labels = list(profile.facets[: len(_rows_of(profile.facet_vectors, dim))]) + [
+        labels = list(profile.facets[: widths[r]]) + [
             f"like: {label}" for label in profile.positive_labels
         ]
         picks[profile.key] = [

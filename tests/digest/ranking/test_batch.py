@@ -34,13 +34,11 @@ def _corpus_and_readers() -> tuple[evaluation.Corpus, list[ranking.Profile]]:
         clicks = {c: rng.choice((1, -1)) for c in rng.sample(columns, rng.randint(1, 6))}
         sent = frozenset(rng.sample(columns, 20))
         excluding = dataclasses.replace(written, exclusions=written.exclusions + ", not robotics")
-        for variant, built in enumerate(
-            [
-                rankers.profile(written),
-                rankers.profile(written, signals=clicks),
-                rankers.profile(written, sent=sent),
-                rankers.profile(excluding, signals=clicks, sent=sent),
-            ]
+        for built in (
+            rankers.profile(written),
+            rankers.profile(written, signals=clicks),
+            rankers.profile(written, sent=sent),
+            rankers.profile(excluding, signals=clicks, sent=sent),
         ):
             for size, threshold in ((3, 0.0), (5, 0.3), (10, 0.5), (5, 0.0)):
                 readers.append(dataclasses.replace(built, key=len(readers), size=size, threshold=threshold))
@@ -60,7 +58,10 @@ def test_rank_batch_picks_what_rank_picks_on_the_dev_set():
         got = batch.rank_batch(corpus.papers, readers)
         assert list(got) == list(expected), attempt
         for key, picks in expected.items():
-            assert [(p.paper_id, p.why) for p in got[key]] == [(p.paper_id, p.why) for p in picks], (attempt, key)
+            assert [(p.paper_id, p.why) for p in got[key]] == [(p.paper_id, p.why) for p in picks], (
+                attempt,
+                key,
+            )
             np.testing.assert_allclose(
                 [p.score for p in got[key]], [p.score for p in picks], rtol=0, atol=1e-6, err_msg=str(key)
             )
