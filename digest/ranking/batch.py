@@ -341,9 +341,7 @@ def _select(
         if not taken[r]:
             continue
         columns = candidates[r, chosen[r, : taken[r]]]
-        labels = list(profile.facets[: widths[r]]) + [
-            f"like: {label}" for label in profile.positive_labels
-        ]
+        labels = list(profile.facets[: widths[r]]) + [f"like: {label}" for label in profile.positive_labels]
         picks[profile.key] = [
             Pick(paper_id, score, labels[anchor] if anchor < len(labels) else "")
             for paper_id, score, anchor in zip(
