@@ -11,6 +11,8 @@ Stages (docs/PERFORMANCE.md has the method and the figures):
   score  profiles loaded from PostgreSQL and ranked per chunk (ranking.rank_batch, as the
          daily run does), against the reference ranking.rank on the same profiles (time ratio,
          picks compared) and a naive per-subscriber loop (one profile query + one rank each)
+  build  digest.build.digests_build chunk by chunk in one process (score + Digest rows), rank_batch
+         vs the reference rank on the same readers; time and RSS after each chunk
   e2e    the real fan-out: pipeline.daily_run_start -> Celery prefork workers on Redis ->
          Digest rows -> render -> SMTP sink; wall time, peak worker memory, commits per digest
   web    gunicorn (2 workers) under wrk: sign-up page and the preview endpoint
@@ -46,7 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/pd_bench"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/12"
-STAGES = ("embed", "score", "e2e", "web")
+STAGES = ("embed", "score", "build", "e2e", "web")
 CHILDREN: list[subprocess.Popen] = []
 
 
@@ -89,6 +91,9 @@ def parse_args() -> argparse.Namespace:
         "--reference-parallel",
         action="store_true",
         help="also time the whole score stage in processes with the reference ranking.rank",
+    )
+    p.add_argument(
+        "--build-sample", type=int, default=20_000, help="readers built in the build stage (each pass)"
     )
     p.add_argument("--no-onnx", action="store_true", help="skip the ONNX/int8 comparison")
     p.add_argument("--reuse-db", action="store_true", help="keep the bench database when its sizes match")
@@ -412,6 +417,56 @@ def _score_in_processes(ids: list[int], edition_date: date, *, processes: int, r
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         pool.map(_score_part, parts)
     return time.perf_counter() - started
+
+
+def stage_build(args, edition_date: date) -> dict:
+    """The build phase in this process, chunk by chunk as build tasks run it (digest.build.digests_build):
+    rank_batch (what the daily run uses), then the reference rank swapped in, on the same readers.
+
+    Time per pass, and this process's RSS after each chunk (flat in readers: a process holds one chunk,
+    the day's PaperSet and the rows of distinct texts, bounded by ranking.batch.ROWS_BUDGET_BYTES).
+    The digests written are deleted after each pass.
+    """
+    from unittest import mock
+
+    from django.conf import settings
+
+    from core.chunks import chunked
+    from digest import build, ranking
+    from digest.models import Digest
+    from digest.ranking import batch
+    from subscriptions.models import Subscriber
+
+    ids = list(
+        Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: args.build_sample]
+    )
+    out: dict = {"subscribers": len(ids)}
+    for name, rank in (("rank_batch", ranking.rank_batch), ("rank", ranking.rank)):
+        Digest.objects.filter(edition_date=edition_date).delete()
+        batch._days.clear()  # a cold process: the rows of the day's texts are computed in the pass
+        rss = []
+        started = time.perf_counter()
+        with mock.patch.object(ranking, "rank_batch", rank):
+            for chunk in chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE):
+                build.digests_build(subscriber_ids=chunk, edition_date=edition_date)
+                rss.append(_rss_mb(os.getpid()))
+        elapsed = time.perf_counter() - started
+        out[name] = {
+            "s": elapsed,
+            "readers_per_s": len(ids) / elapsed,
+            "rss_mb_after_chunks": [round(r) for r in rss],
+            "load": load(),
+        }
+        say(
+            f"build ({name}): {len(ids):,} readers in {elapsed:.1f}s = {len(ids) / elapsed:,.0f} readers/s in one process; "
+            f"RSS after the first chunk {rss[0]:.0f} MB, after the last {rss[-1]:.0f} MB, peak {max(rss):.0f} MB [{out[name]['load']}]"
+        )
+    Digest.objects.filter(edition_date=edition_date).delete()
+    out["rank_batch_vs_rank"] = out["rank"]["s"] / out["rank_batch"]["s"]
+    say(f"  build phase, rank_batch vs rank: {out['rank_batch_vs_rank']:.1f}x")
+    return out
 
 
 # --- 3. End to end on Celery workers ---------------------------------------------
@@ -777,6 +832,8 @@ def main() -> None:
             results["embed"] = stage_embed(args)
         if "score" in args.stages:
             results["score"] = stage_score(args, edition_date)
+        if "build" in args.stages:
+            results["build"] = stage_build(args, edition_date)
         if "e2e" in args.stages:
             results["e2e"] = stage_e2e(args, edition_date)
         if "web" in args.stages:
@@ -810,6 +867,12 @@ def summary(r: dict) -> None:
         s = r["score"]
         say(
             f"scoring+selection 100k x 2k: {s['projected_100k_s']:.1f}s in one process projected from {s['subscribers']:,}; {s['parallel_projected_100k_s']:.1f}s in {s['parallel_processes']} processes (target < 10 s on 2 cores: {'met' if s['parallel_projected_100k_s'] < 10 else 'MISSED'}); {s['speedup_vs_naive']:.1f}x naive; rank_batch {s['rank_batch_vs_reference'] or 0:.1f}x rank, {s['reference_sample_differing']} of {s['reference_sample']:,} picks differing"
+        )
+    if "build" in r:
+        b = r["build"]
+        say(
+            f"build phase in one process, {b['subscribers']:,} readers: rank_batch {b['rank_batch']['s']:.1f}s, rank {b['rank']['s']:.1f}s "
+            f"({b['rank_batch_vs_rank']:.1f}x); RSS {b['rank_batch']['rss_mb_after_chunks'][0]}-{max(b['rank_batch']['rss_mb_after_chunks'])} MB"
         )
     if "e2e" in r:
         for run in r["e2e"]["runs"]:

@@ -12,7 +12,7 @@ import statistics
 from collections import defaultdict
 from datetime import date, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import ngettext
 
@@ -130,16 +130,16 @@ def _write_digests(
         )
         for digest in digests:
             digest.pk = saved[digest.subscriber_id]
-    DigestItem.objects.bulk_create(
+    _insert_items(
         [
-            DigestItem(
-                digest=digest,
-                paper_id=pick.paper_id,
-                rank=rank,
+            (
+                digest.pk,
+                pick.paper_id,
+                rank,
                 # A trending pick's score is its upvotes, told in its why; it has no relevance score.
-                score=0.0 if is_trending else pick.score,
-                why=(trending_why(pick.score) if is_trending else pick.why)[:300],
-                trending=is_trending,
+                0.0 if is_trending else pick.score,
+                (trending_why(pick.score) if is_trending else pick.why)[:300],
+                is_trending,
             )
             for digest in digests
             for rank, (pick, is_trending) in enumerate(items[digest.subscriber_id], start=1)
@@ -147,6 +147,36 @@ def _write_digests(
     )
     pending = [d.pk for d in digests if d.status == Digest.Status.PENDING]
     return pending, len(digests) - len(pending)
+
+
+_ITEM_FIELDS = ("digest", "paper", "rank", "score", "why", "trending")
+
+
+def _insert_items(rows: list[tuple[int, int, int, float, str, bool]]) -> None:
+    """DigestItem rows (digest id, paper id, rank, score, why, trending) in one statement.
+
+    On PostgreSQL the columns travel as arrays through unnest: building a chunk's
+    ~8,000 model instances and their SQL for bulk_create was about a third of the
+    build phase (docs/PERFORMANCE.md). Other databases take bulk_create.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        DigestItem.objects.bulk_create(
+            [
+                DigestItem(digest_id=d, paper_id=p, rank=r, score=score, why=why, trending=t)
+                for d, p, r, score, why, t in rows
+            ]
+        )
+        return
+    meta = DigestItem._meta
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in _ITEM_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::integer[], %s::float8[], %s::text[], %s::boolean[])",
+            [list(column) for column in zip(*rows, strict=True)],
+        )
 
 
 def _with_papers(picks: list[ranking.Pick]) -> list[tuple[Paper, float, str]]:
