@@ -75,6 +75,12 @@ ROWS_BUDGET_BYTES = 128 * 2**20
 GRAM_MAX_PAPERS = 4096
 
 
+def _keys(texts: Sequence[str], vectors: np.ndarray) -> list[tuple[str, bytes]]:
+    """(text, the vector's bytes) per row: equal keys have bitwise equal rows."""
+    blob, width = vectors.tobytes(), vectors.shape[1] * vectors.itemsize
+    return [(text, blob[i * width : (i + 1) * width]) for i, text in enumerate(texts)]
+
+
 class TextRows:
     """One row per distinct (text, vector) against one PaperSet: hybrid similarity, or exclusion penalty."""
 
@@ -92,8 +98,7 @@ class TextRows:
     def lookup(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
         """Row numbers of these (text, vector) pairs in `matrix`, computing the rows not seen yet."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        blob, width = vectors.tobytes(), vectors.shape[1] * 4
-        keys = [(text, blob[i * width : (i + 1) * width]) for i, text in enumerate(texts)]
+        keys = _keys(texts, vectors)
         new: dict[tuple[str, bytes], int] = {}
         for position, key in enumerate(keys):
             if key not in self._index and key not in new:
@@ -113,15 +118,14 @@ class TextRows:
         churn the budget.
         """
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        blob, width = vectors.tobytes(), vectors.shape[1] * 4
-        known = [self._index.get((text, blob[i * width : (i + 1) * width])) for i, text in enumerate(texts)]
+        known = [self._index.get(key) for key in _keys(texts, vectors)]
         out = np.empty((len(texts), self.matrix.shape[1]), dtype=np.float32)
         fresh = [i for i, row in enumerate(known) if row is None]
         if fresh:
             out[fresh] = self._compute([texts[i] for i in fresh], vectors[fresh])
-        if len(fresh) < len(texts):
-            cached = [i for i, row in enumerate(known) if row is not None]
-            out[cached] = self.matrix[[known[i] for i in cached]]
+        hits = [(i, row) for i, row in enumerate(known) if row is not None]
+        if hits:
+            out[[i for i, _ in hits]] = self.matrix[[row for _, row in hits]]
         return out
 
     def _compute(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
