@@ -8,8 +8,11 @@ Stages (docs/PERFORMANCE.md has the method and the figures):
   embed  papers/s through digest.embedding (and papers_embed, with the DB) vs a bare
          SentenceTransformer.encode of the same texts; ONNX fp32/int8 speed and nDCG@10
          when onnxruntime is importable (pip install --target var/bench-site -r requirements-bench.txt)
-  score  profiles loaded from PostgreSQL and ranked per chunk (ranking.rank), vs a naive
-         per-subscriber loop (one profile query + one ranking call per subscriber)
+  score  profiles loaded from PostgreSQL and ranked per chunk (ranking.rank_batch, as the
+         daily run does), against the reference ranking.rank on the same profiles (time ratio,
+         picks compared) and a naive per-subscriber loop (one profile query + one rank each)
+  build  digest.build.digests_build chunk by chunk in one process (score + Digest rows), rank_batch
+         vs the reference rank on the same readers; time and RSS after each chunk
   e2e    the real fan-out: pipeline.daily_run_start -> Celery prefork workers on Redis ->
          Digest rows -> render -> SMTP sink; wall time, peak worker memory, commits per digest
   web    gunicorn (2 workers) under wrk: sign-up page and the preview endpoint
@@ -45,7 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/pd_bench"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/12"
-STAGES = ("embed", "score", "e2e", "web")
+STAGES = ("embed", "score", "build", "e2e", "web")
 CHILDREN: list[subprocess.Popen] = []
 
 
@@ -78,6 +81,20 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2, help="BLAS threads in the driver (score stage)")
     p.add_argument("--embed-texts", type=int, default=256, help="papers embedded in the embed stage")
     p.add_argument("--naive-sample", type=int, default=300, help="subscribers timed in the naive loop")
+    p.add_argument(
+        "--reference-sample",
+        type=int,
+        default=5000,
+        help="profiles also ranked by the reference ranking.rank in the score stage, after the first chunk (same picks, time ratio)",
+    )
+    p.add_argument(
+        "--reference-parallel",
+        action="store_true",
+        help="also time the whole score stage in processes with the reference ranking.rank",
+    )
+    p.add_argument(
+        "--build-sample", type=int, default=20_000, help="readers built in the build stage (each pass)"
+    )
     p.add_argument("--no-onnx", action="store_true", help="skip the ONNX/int8 comparison")
     p.add_argument("--reuse-db", action="store_true", help="keep the bench database when its sizes match")
     p.add_argument("--profile", action="store_true", help="print the cProfile of one scoring chunk")
@@ -237,33 +254,61 @@ def stage_score(args, edition_date: date) -> dict:
     from digest import ranking
     from digest.candidates import candidate_window, paper_set
     from digest.profiles import profiles_for
+    from digest.ranking import batch
     from subscriptions.models import Subscriber
 
     papers = paper_set(*candidate_window(edition_date))
     t = time.perf_counter()
-    papers.lexical  # noqa: B018 - built once per chunk task in production; timed apart here
+    papers.lexical  # noqa: B018 - built once per process in production; timed apart here
     index_s = time.perf_counter() - t
     ids = list(
         Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).order_by("pk").values_list("pk", flat=True)
     )
     load_s = rank_s = 0.0
+    # The reference (ranking.rank) on the first --reference-sample profiles, same chunks, same profiles.
+    compared = differing = 0
+    first_chunk_s = 0.0
+    sample_fast_s = sample_reference_s = 0.0
     picked = 0
-    profiler = cProfile.Profile()
+    rank_profiler, load_profiler = cProfile.Profile(), cProfile.Profile()
     for number, chunk in enumerate(chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE)):
+        subscribers = list(Subscriber.objects.filter(pk__in=chunk))
         t = time.perf_counter()
-        profiles = profiles_for(list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date)
+        if number == 1:
+            load_profiler.enable()
+        profiles = profiles_for(subscribers, edition_date=edition_date)
+        if number == 1:
+            load_profiler.disable()
         t2 = time.perf_counter()
-        if number == 0:
-            profiler.enable()
-        picks = ranking.rank(papers, profiles)
-        if number == 0:
-            profiler.disable()
+        # Chunk 0 computes the rows of most of the day's texts; chunk 1 is what most chunks cost.
+        if number == 1:
+            rank_profiler.enable()
+        picks = ranking.rank_batch(papers, profiles)
+        if number == 1:
+            rank_profiler.disable()
         t3 = time.perf_counter()
         load_s += t2 - t
         rank_s += t3 - t2
         picked += sum(len(p) for p in picks.values())
+        if number == 0:
+            first_chunk_s = t3 - t2
+        elif compared < args.reference_sample:  # after the first chunk, which computes most of the day's rows
+            expected = ranking.rank(papers, profiles)
+            sample_reference_s += time.perf_counter() - t3
+            sample_fast_s += t3 - t2
+            compared += len(profiles)
+            differing += sum(
+                [p.paper_id for p in expected[key]] != [p.paper_id for p in picks[key]] for key in expected
+            )
     total = load_s + rank_s
-    parallel_s = _score_in_processes(ids, edition_date, processes=args.workers)
+    day = batch._day(papers)
+    facet_rows, exclusion_rows = day.facets, day.exclusions
+    parallel_s = _score_in_processes(ids, edition_date, processes=args.workers, reference=False)
+    parallel_reference_s = (
+        _score_in_processes(ids, edition_date, processes=args.workers, reference=True)
+        if args.reference_parallel
+        else None
+    )
     # The naive baseline: what a per-subscriber loop costs (a profile query and a ranking call each).
     sample = Subscriber.objects.filter(pk__in=ids[: args.naive_sample])
     t = time.perf_counter()
@@ -272,6 +317,7 @@ def stage_score(args, edition_date: date) -> dict:
     naive_s = time.perf_counter() - t
     naive_rate = args.naive_sample / naive_s
     rate = len(ids) / total
+    scale = 100_000 / len(ids) * (len(papers) / 2000 if len(papers) else 1)
     out = {
         "subscribers": len(ids),
         "papers": len(papers),
@@ -280,12 +326,19 @@ def stage_score(args, edition_date: date) -> dict:
         "rank_s": rank_s,
         "total_s": total,
         "profiles_per_s": rate,
+        "distinct_facet_rows": facet_rows.count,
+        "distinct_exclusion_rows": exclusion_rows.count,
+        "rows_mb": (facet_rows.nbytes + exclusion_rows.nbytes) / 2**20,
+        "rank_batch_first_chunk_s": first_chunk_s,
+        "reference_sample": compared,
+        "reference_sample_differing": differing,
+        "reference_sample_rank_s": sample_reference_s,
+        "reference_sample_rank_batch_s": sample_fast_s,
+        "rank_batch_vs_reference": sample_reference_s / sample_fast_s if sample_fast_s else None,
         "parallel_processes": args.workers,
         "parallel_s": parallel_s,
-        "parallel_projected_100k_s": parallel_s
-        * 100_000
-        / len(ids)
-        * (len(papers) / 2000 if len(papers) else 1),
+        "parallel_projected_100k_s": parallel_s * scale,
+        "parallel_reference_s": parallel_reference_s,
         "rank_only_profiles_per_s": len(ids) / rank_s,
         "projected_100k_s": 100_000 / rate * (len(papers) / 2000 if len(papers) else 1),
         "naive_profiles_per_s": naive_rate,
@@ -294,23 +347,35 @@ def stage_score(args, edition_date: date) -> dict:
         "driver_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "load": load(),
     }
-    stream = io.StringIO()
-    pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(10)
-    out["profile_top"] = [line for line in stream.getvalue().splitlines() if re.match(r"\s+\d", line)][:10]
+    for name, profiler in (("profile_top", rank_profiler), ("profile_load_top", load_profiler)):
+        stream = io.StringIO()
+        pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(12)
+        out[name] = [line for line in stream.getvalue().splitlines() if re.match(r"\s+\d", line)][:12]
+    reference = f"; reference rank {parallel_reference_s:.1f}s" if parallel_reference_s is not None else ""
     say(
-        f"score: {len(ids):,} subscribers x {len(papers):,} papers in {total:.1f}s "
-        f"(profiles from DB {load_s:.1f}s + rank {rank_s:.1f}s; BM25 index {index_s:.2f}s once) = {rate:,.0f} profiles/s, "
-        f"{out['speedup_vs_naive']:.1f}x the naive loop ({naive_rate:,.0f}/s); projected 100k x 2k: "
-        f"{out['projected_100k_s']:.1f}s; in {args.workers} processes (1 BLAS thread each): {parallel_s:.1f}s [{out['load']}]"
+        f"score: {len(ids):,} subscribers x {len(papers):,} papers in {total:.1f}s in one process "
+        f"(profiles from DB {load_s:.1f}s + rank_batch {rank_s:.1f}s; BM25 index {index_s:.2f}s once) = {rate:,.0f} profiles/s, "
+        f"{out['speedup_vs_naive']:.1f}x the naive loop ({naive_rate:,.0f}/s); rows of {facet_rows.count:,} distinct facet/summary "
+        f"and {exclusion_rows.count:,} exclusion texts ({out['rows_mb']:.0f} MB); projected 100k x 2k: "
+        f"{out['projected_100k_s']:.1f}s; in {args.workers} processes (1 BLAS thread each): {parallel_s:.1f}s{reference} [{out['load']}]"
     )
+    if compared:
+        say(
+            f"  rank_batch vs rank on {compared:,} profiles after the first chunk: {sample_fast_s:.2f}s vs {sample_reference_s:.2f}s "
+            f"= {out['rank_batch_vs_reference']:.1f}x; picks differ for {differing}; the first chunk (rows of most of the day's "
+            f"texts) {first_chunk_s:.2f}s [{load()}]"
+        )
     if args.profile:
-        say("  cProfile, one chunk of rank (tottime):")
+        say("  cProfile, the second chunk of rank_batch (tottime):")
         for line in out["profile_top"]:
+            say("   " + line)
+        say("  cProfile, the second chunk of profiles_for (tottime):")
+        for line in out["profile_load_top"]:
             say("   " + line)
     return out
 
 
-def _score_part(part: tuple[list[int], date]) -> int:
+def _score_part(part: tuple[list[int], date, bool]) -> int:
     """One process's share of the chunks: load profiles and rank, as a build task does."""
     from django.conf import settings
     from threadpoolctl import threadpool_limits
@@ -321,32 +386,92 @@ def _score_part(part: tuple[list[int], date]) -> int:
     from digest.profiles import profiles_for
     from subscriptions.models import Subscriber
 
-    ids, edition_date = part
+    ids, edition_date, reference = part
+    rank = ranking.rank if reference else ranking.rank_batch
     picked = 0
     with threadpool_limits(1):  # the processes are the parallelism, as in the Celery pool
         papers = paper_set(*candidate_window(edition_date))
         for chunk in chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE):
             profiles = profiles_for(list(Subscriber.objects.filter(pk__in=chunk)), edition_date=edition_date)
-            picked += sum(len(p) for p in ranking.rank(papers, profiles).values())
+            picked += sum(len(p) for p in rank(papers, profiles).values())
     return picked
 
 
-def _score_in_processes(ids: list[int], edition_date: date, *, processes: int) -> float:
-    """Wall time to load and rank every chunk in `processes` forked processes (chunks dealt round-robin)."""
+def _score_in_processes(ids: list[int], edition_date: date, *, processes: int, reference: bool) -> float:
+    """Wall time to load and rank every chunk in `processes` forked processes (chunks dealt round-robin).
+
+    reference: rank with ranking.rank instead of ranking.rank_batch. Each child starts
+    with the driver's PaperSet, not with its rows: the driver's are emptied first.
+    """
     import multiprocessing
 
     from django.conf import settings
     from django.db import connections
 
     from core.chunks import chunked
+    from digest.ranking import batch
 
     chunks = chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE)
-    parts = [([i for chunk in chunks[k::processes] for i in chunk], edition_date) for k in range(processes)]
+    parts = [
+        ([i for chunk in chunks[k::processes] for i in chunk], edition_date, reference)
+        for k in range(processes)
+    ]
+    batch._days.clear()
     connections.close_all()  # each child opens its own
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         pool.map(_score_part, parts)
     return time.perf_counter() - started
+
+
+def stage_build(args, edition_date: date) -> dict:
+    """The build phase in this process, chunk by chunk as build tasks run it (digest.build.digests_build):
+    rank_batch (what the daily run uses), then the reference rank swapped in, on the same readers.
+
+    Time per pass, and this process's RSS after each chunk (flat in readers: a process holds one chunk,
+    the day's PaperSet and the rows of distinct texts, bounded by ranking.batch.ROWS_BUDGET_BYTES).
+    The digests written are deleted after each pass.
+    """
+    from unittest import mock
+
+    from django.conf import settings
+
+    from core.chunks import chunked
+    from digest import build, ranking
+    from digest.models import Digest
+    from digest.ranking import batch
+    from subscriptions.models import Subscriber
+
+    ids = list(
+        Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: args.build_sample]
+    )
+    out: dict = {"subscribers": len(ids)}
+    for name, rank in (("rank_batch", ranking.rank_batch), ("rank", ranking.rank)):
+        Digest.objects.filter(edition_date=edition_date).delete()
+        batch._days.clear()  # a cold process: the rows of the day's texts are computed in the pass
+        rss = []
+        started = time.perf_counter()
+        with mock.patch.object(ranking, "rank_batch", rank):
+            for chunk in chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE):
+                build.digests_build(subscriber_ids=chunk, edition_date=edition_date)
+                rss.append(_rss_mb(os.getpid()))
+        elapsed = time.perf_counter() - started
+        out[name] = {
+            "s": elapsed,
+            "readers_per_s": len(ids) / elapsed,
+            "rss_mb_after_chunks": [round(r) for r in rss],
+            "load": load(),
+        }
+        say(
+            f"build ({name}): {len(ids):,} readers in {elapsed:.1f}s = {len(ids) / elapsed:,.0f} readers/s in one process; "
+            f"RSS after the first chunk {rss[0]:.0f} MB, after the last {rss[-1]:.0f} MB, peak {max(rss):.0f} MB [{out[name]['load']}]"
+        )
+    Digest.objects.filter(edition_date=edition_date).delete()
+    out["rank_batch_vs_rank"] = out["rank"]["s"] / out["rank_batch"]["s"]
+    say(f"  build phase, rank_batch vs rank: {out['rank_batch_vs_rank']:.1f}x")
+    return out
 
 
 # --- 3. End to end on Celery workers ---------------------------------------------
@@ -712,6 +837,8 @@ def main() -> None:
             results["embed"] = stage_embed(args)
         if "score" in args.stages:
             results["score"] = stage_score(args, edition_date)
+        if "build" in args.stages:
+            results["build"] = stage_build(args, edition_date)
         if "e2e" in args.stages:
             results["e2e"] = stage_e2e(args, edition_date)
         if "web" in args.stages:
@@ -744,7 +871,13 @@ def summary(r: dict) -> None:
     if "score" in r:
         s = r["score"]
         say(
-            f"scoring+selection 100k x 2k: {s['projected_100k_s']:.1f}s in one process projected from {s['subscribers']:,}; {s['parallel_projected_100k_s']:.1f}s in {s['parallel_processes']} processes (target < 30 s on 2 cores: {'met' if s['parallel_projected_100k_s'] < 30 else 'MISSED'}); {s['speedup_vs_naive']:.1f}x naive"
+            f"scoring+selection 100k x 2k: {s['projected_100k_s']:.1f}s in one process projected from {s['subscribers']:,}; {s['parallel_projected_100k_s']:.1f}s in {s['parallel_processes']} processes (target < 10 s on 2 cores: {'met' if s['parallel_projected_100k_s'] < 10 else 'MISSED'}); {s['speedup_vs_naive']:.1f}x naive; rank_batch {s['rank_batch_vs_reference'] or 0:.1f}x rank, {s['reference_sample_differing']} of {s['reference_sample']:,} picks differing"
+        )
+    if "build" in r:
+        b = r["build"]
+        say(
+            f"build phase in one process, {b['subscribers']:,} readers: rank_batch {b['rank_batch']['s']:.1f}s, rank {b['rank']['s']:.1f}s "
+            f"({b['rank_batch_vs_rank']:.1f}x); RSS {b['rank_batch']['rss_mb_after_chunks'][0]}-{max(b['rank_batch']['rss_mb_after_chunks'])} MB"
         )
     if "e2e" in r:
         for run in r["e2e"]["runs"]:

@@ -7,7 +7,8 @@ Type-checked by mypy in CI (.ci/run).
 
 Modules: text (facets, tokens, a paper's text), lexical (BM25 index), papers
 (PaperSet), profile (Profile, build_profile), score (hybrid similarity,
-calibration), selection (threshold, MMR, rank), evaluation (the dev set).
+calibration), selection (threshold, MMR, rank: the reference), batch
+(rank_batch: the daily run's fast path, same picks), evaluation (the dev set).
 
 How a paper is scored for one profile (docs/RANKING.md has the figures):
 
@@ -28,10 +29,13 @@ How a paper is scored for one profile (docs/RANKING.md has the figures):
    for a facet already served, so a subscriber with three topics gets all three
    and near-duplicates (DrivAerNet, DrivAerNet++) don't crowd one digest.
 
-Scoring is vectorised over a chunk of profiles: one dense product for all
-anchors of the chunk, one sparse product for their words.
+`rank` scores a block of profiles with one dense product for all anchors of
+the block and one sparse product for their words, then selects per profile.
+`rank_batch` makes the same picks from one row per distinct text and day,
+selecting for a whole block at once (digest/ranking/batch.py says how).
 """
 
+from digest.ranking.batch import rank_batch
 from digest.ranking.lexical import LexicalIndex
 from digest.ranking.papers import PaperSet, build_paper_set
 from digest.ranking.profile import Profile, build_profile, describe_interests, profile_texts, reader_examples
@@ -62,6 +66,7 @@ __all__ = [
     "paper_text",
     "profile_texts",
     "rank",
+    "rank_batch",
     "read_interests",
     "reader_examples",
     "score_profiles",

@@ -40,9 +40,49 @@ def _rows(matrix: np.ndarray | None, dim: int) -> np.ndarray:
     return np.asarray(matrix, dtype=np.float32).reshape(-1, dim)
 
 
+# --- The method's building blocks ---------------------------------------------
+# score_profiles (the reference, per block of profiles) and digest.ranking.batch
+# (the daily run's fast path, per distinct text) both compose these, so a change
+# to a formula lands in both. Each keeps the float32 evaluation order the
+# reference has always had: the fast path's picks are tested equal to it.
+
+
+def hybrid(cosine: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+    """A text's similarity to each paper: embedding cosine and lexical score, weighted."""
+    return COSINE_WEIGHT * cosine + (1 - COSINE_WEIGHT) * lexical
+
+
+def in_context(facet: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """A facet's similarity read in the context of the whole profile's (both hybrid)."""
+    return (1 - SUMMARY_WEIGHT) * facet + SUMMARY_WEIGHT * whole
+
+
+def facet_similarity(facet: np.ndarray, whole: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Facet rows (hybrid) in the context of their profile's whole rows, plus each facet's bias (Profile.facet_bias)."""
+    return in_context(facet, whole) + bias[:, None]
+
+
+def positive_similarity(cosine: np.ndarray) -> np.ndarray:
+    """A seed paper's paper-to-paper cosine, mapped onto the facet scale."""
+    return POSITIVE_SCALE * cosine + POSITIVE_SHIFT
+
+
+def exclusion_penalty(cosine: np.ndarray, lexical: np.ndarray, phrase: np.ndarray) -> np.ndarray:
+    """What an exclusion costs each paper (raw scale): its hybrid similarity past the margin.
+
+    An exclusion's words count only where they appear as the phrase (phrase: bool rows).
+    """
+    return EXCLUSION_WEIGHT * np.clip(hybrid(cosine, lexical * phrase) - EXCLUSION_MARGIN, 0, None)
+
+
 def calibrate(raw: np.ndarray) -> np.ndarray:
     """Raw relevance -> 0..1, a fixed logistic (see CALIBRATION_*)."""
     return (1.0 / (1.0 + np.exp(-(raw - CALIBRATION_CENTER) / CALIBRATION_SCALE))).astype(np.float32)
+
+
+def calibrated_scores(raw: np.ndarray, popularity: np.ndarray) -> np.ndarray:
+    """The 0..1 score a reader's threshold and Pick.score use: calibrated relevance plus the upvote tie-breaker."""
+    return np.clip(calibrate(raw) + popularity, 0.0, 1.0)
 
 
 @dataclass
@@ -93,23 +133,7 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
         or [np.zeros(0, bool)]
     )
     sims = anchors @ papers.vectors.T  # (anchors, papers)
-    sims[~is_facet] = POSITIVE_SCALE * sims[~is_facet] + POSITIVE_SHIFT
-    if is_facet.any():
-        lexical = papers.lexical.scores(facet_text)
-        sims[is_facet] = COSINE_WEIGHT * sims[is_facet] + (1 - COSINE_WEIGHT) * lexical
-
-    if SUMMARY_WEIGHT and is_facet.any():
-        # Each facet is read in the context of the whole profile.
-        has = np.asarray([p.summary_vector is not None and len(p.facets) > 0 for p in profiles])
-        whole_vec = np.vstack([p.summary_vector for p, h in zip(profiles, has, strict=True) if h]).astype(
-            np.float32
-        )
-        whole = COSINE_WEIGHT * (whole_vec @ papers.vectors.T) + (1 - COSINE_WEIGHT) * papers.lexical.scores(
-            [p.summary for p, h in zip(profiles, has, strict=True) if h]
-        )
-        row_of = np.cumsum(has) - 1
-        facet_owner = np.repeat(np.arange(count), facet_counts)
-        sims[is_facet] = (1 - SUMMARY_WEIGHT) * sims[is_facet] + SUMMARY_WEIGHT * whole[row_of[facet_owner]]
+    sims[~is_facet] = positive_similarity(sims[~is_facet])
     bias = np.concatenate(
         [
             np.asarray(p.facet_bias if p.facet_bias is not None else np.zeros(f), dtype=np.float32)[:f]
@@ -117,8 +141,20 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
         ]
         or [np.zeros(0, np.float32)]
     )
-    if bias.any():
-        sims[is_facet] += bias[:, None]
+    if is_facet.any():
+        # Each facet is read in the context of the whole profile.
+        has = np.asarray([p.summary_vector is not None and len(p.facets) > 0 for p in profiles])
+        whole_vec = np.vstack([p.summary_vector for p, h in zip(profiles, has, strict=True) if h]).astype(
+            np.float32
+        )
+        whole = hybrid(
+            whole_vec @ papers.vectors.T,
+            papers.lexical.scores([p.summary for p, h in zip(profiles, has, strict=True) if h]),
+        )
+        row_of = np.cumsum(has) - 1
+        facet_owner = np.repeat(np.arange(count), facet_counts)
+        facet_rows = hybrid(sims[is_facet], papers.lexical.scores(facet_text))
+        sims[is_facet] = facet_similarity(facet_rows, whole[row_of[facet_owner]], bias)
 
     # Pad to (profiles, max anchors, papers) so max/argmax run in one call.
     per_profile = facet_counts + positive_counts
@@ -136,11 +172,10 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
     # digest.ranking.profile.MORE_WEIGHT.)
     pen_rows = np.vstack(penalty_vec) if penalty_vec else np.zeros((0, dim), dtype=np.float32)
     if len(pen_rows):
-        pen = pen_rows @ papers.vectors.T
-        # An exclusion's words count only where they appear as the phrase.
-        lexical = papers.lexical.scores(penalty_text) * papers.lexical.phrase_present(penalty_text)
-        pen = EXCLUSION_WEIGHT * np.clip(
-            COSINE_WEIGHT * pen + (1 - COSINE_WEIGHT) * lexical - EXCLUSION_MARGIN, 0, None
+        pen = exclusion_penalty(
+            pen_rows @ papers.vectors.T,
+            papers.lexical.scores(penalty_text),
+            papers.lexical.phrase_present(penalty_text),
         )
         per_profile = exclusion_counts
         # Rows are contiguous per profile: one reduceat gives each profile's max.
@@ -150,5 +185,5 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
         penalty[has] = np.maximum.reduceat(pen, starts, axis=0)
         raw = raw - penalty
 
-    calibrated = np.clip(calibrate(raw) + papers.popularity, 0.0, 1.0)
+    calibrated = calibrated_scores(raw, papers.popularity)
     return Scores(calibrated=calibrated, raw=raw, best_anchor=best_anchor, anchor_labels=labels)

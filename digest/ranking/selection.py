@@ -28,6 +28,26 @@ MIN_CANDIDATES = 30
 SCORE_BLOCK = 256
 
 
+def candidate_limit(size: int, papers: int) -> int:
+    """How many of the best-scored papers MMR looks at for a digest of `size`."""
+    return min(papers, max(size * CANDIDATES_PER_PICK, MIN_CANDIDATES))
+
+
+def mmr_relevance(raw: np.ndarray, popularity: np.ndarray) -> np.ndarray:
+    """What MMR trades off: raw relevance (the logistic flattens the top) plus the upvote tie-breaker."""
+    return raw + popularity * CALIBRATION_SCALE
+
+
+def mmr_value(relevance: np.ndarray, redundancy: np.ndarray, served: np.ndarray) -> np.ndarray:
+    """A candidate's worth once something is picked: relevance, less redundancy and the facet-repeat charge."""
+    return MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * redundancy - FACET_REPEAT_PENALTY * served
+
+
+def redundancy_after(redundancy: np.ndarray, similarity: np.ndarray) -> np.ndarray:
+    """Each candidate's redundancy once a paper with these cosines to it is picked."""
+    return np.maximum(redundancy, np.clip(similarity - DUPLICATE_MARGIN, 0, None))
+
+
 @dataclass(frozen=True)
 class Pick:
     paper_id: int
@@ -60,7 +80,7 @@ def select(
     size = max(0, int(profile.size))
     if not size or not len(scores):
         return []
-    limit = min(len(scores), max(size * CANDIDATES_PER_PICK, MIN_CANDIDATES))
+    limit = candidate_limit(size, len(scores))
     candidates = np.argpartition(-scores, limit - 1)[:limit]
     candidates = candidates[np.isfinite(scores[candidates])]
     candidates = candidates[np.argsort(-scores[candidates], kind="stable")]
@@ -68,7 +88,7 @@ def select(
         return []
     vectors = papers.vectors[candidates]
     similarity = vectors @ vectors.T
-    relevance = raw[candidates] + papers.popularity[candidates] * CALIBRATION_SCALE
+    relevance = mmr_relevance(raw[candidates], papers.popularity[candidates])
     anchors = best_anchor[candidates]
     redundancy = np.zeros(len(candidates), dtype=np.float32)
     served = np.zeros(max(int(anchors.max()) + 1, 1), dtype=np.float32)
@@ -76,18 +96,14 @@ def select(
     chosen: list[int] = []
     while len(chosen) < size and open_.any():
         if chosen:
-            mmr = (
-                MMR_LAMBDA * relevance
-                - (1 - MMR_LAMBDA) * redundancy
-                - FACET_REPEAT_PENALTY * served[anchors]
-            )
+            mmr = mmr_value(relevance, redundancy, served[anchors])
         else:
             mmr = relevance.copy()
         mmr[~open_] = -np.inf
         best = int(np.argmax(mmr))
         chosen.append(best)
         open_[best] = False
-        redundancy = np.maximum(redundancy, np.clip(similarity[best] - DUPLICATE_MARGIN, 0, None))
+        redundancy = redundancy_after(redundancy, similarity[best])
         served[anchors[best]] += 1
     picks = []
     for index in chosen:
@@ -102,7 +118,11 @@ def select(
 
 
 def rank(papers: PaperSet, profiles: list[Profile]) -> dict[int, list[Pick]]:
-    """Digest picks for each profile, keyed by Profile.key; scored SCORE_BLOCK profiles at a time."""
+    """Digest picks for each profile, keyed by Profile.key; scored SCORE_BLOCK profiles at a time.
+
+    The reference implementation of the method, per profile and plainly written.
+    The daily run uses digest.ranking.batch.rank_batch, tested to pick the same.
+    """
     picks: dict[int, list[Pick]] = {}
     if not len(papers):
         return {profile.key: [] for profile in profiles}

@@ -1,0 +1,359 @@
+"""The daily run's fast path of `rank`: the same picks, at a cost in distinct texts, not readers.
+
+digest.ranking.selection.rank is the reference: per block of profiles it
+embeds-and-scores every facet of every reader (one dense and one sparse product
+per anchor) and runs MMR per reader in Python. Readers share topics (the bench's
+100,000 readers have ~11,600 distinct facet texts), so `rank_batch`:
+
+1. keeps, per PaperSet, one row of `score.hybrid` similarity for each distinct
+   (text, vector) of a facet or a whole-profile summary, and one row of
+   `score.exclusion_penalty` for each distinct exclusion (`TextRows`); a row is
+   computed once per day and per process, the first time a reader needs it;
+2. combines them per reader with elementwise operations only
+   (`score.facet_similarity`, max over anchors, seed papers' rows, penalties,
+   `score.calibrated_scores`), for a block of readers sorted by facet count so
+   that "readers with a j-th facet" is a slice;
+3. selects for the whole block at once: one argpartition per candidate limit,
+   then MMR step by step across the block (`selection.mmr_value`,
+   `selection.redundancy_after`), instead of a Python loop per reader.
+
+Keying rows by the exact vector as well as the text keeps this exact for
+readers whose clicks moved their vectors (Rocchio, digest.ranking.profile):
+theirs are simply rows of their own. tests/digest/ranking/test_batch.py asserts
+that rank_batch and rank make the same picks (ids, order, why, scores to float
+tolerance) on the dev set, with exclusions, seeds and clicks.
+
+When the ranking method changes, update this module with it:
+- a formula inside a building block (score.hybrid, in_context, facet_similarity,
+  positive_similarity, exclusion_penalty, calibrated_scores; selection's
+  candidate_limit, mmr_relevance, mmr_value, redundancy_after) needs nothing here;
+- a new per-text term: compute it in TextRows._compute (per distinct text);
+- a new per-reader term (like the summary or facet_bias): add it in
+  _block_scores, where each reader's rows are combined, or route the readers
+  that have it to `rank` (exact by definition) if they are rare;
+- a change to how score_profiles composes anchors (their order, the max, the
+  -1.0 of a profile without anchors) or to select's steps (exclude ids,
+  threshold, candidates, the MMR loop): mirror it in _block_scores / _select.
+The equality test fails until both agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from digest.ranking.papers import PaperSet
+from digest.ranking.profile import Profile
+from digest.ranking.score import (
+    calibrated_scores,
+    exclusion_penalty,
+    facet_similarity,
+    hybrid,
+    positive_similarity,
+)
+from digest.ranking.selection import (
+    Pick,
+    candidate_limit,
+    mmr_relevance,
+    mmr_value,
+    redundancy_after,
+)
+
+# Readers combined and selected at once: bounds memory (a few (BLOCK, papers)
+# arrays) while amortising numpy's per-call cost.
+BLOCK = 256
+# Rows of distinct texts kept per process (both kinds), so a worker's memory is
+# flat in readers: the bench's 100,000 readers have 9,500 distinct facets
+# (76 MB of rows against 2,000 papers); past the budget the rows start again
+# from empty at the next call, never inside one.
+ROWS_BUDGET_BYTES = 128 * 2**20
+# MMR needs the cosine of each pick to the reader's other candidates. Up to
+# this many papers, the PaperSet's whole paper-by-paper cosine matrix is kept
+# (4,096 papers: 64 MB) and each step is a gather; past it (a weekly reader's
+# window), each step multiplies the candidates' vectors.
+GRAM_MAX_PAPERS = 4096
+
+
+def _keys(texts: Sequence[str], vectors: np.ndarray) -> list[tuple[str, bytes]]:
+    """(text, the vector's bytes) per row: equal keys have bitwise equal rows."""
+    blob, width = vectors.tobytes(), vectors.shape[1] * vectors.itemsize
+    return [(text, blob[i * width : (i + 1) * width]) for i, text in enumerate(texts)]
+
+
+class TextRows:
+    """One row per distinct (text, vector) against one PaperSet: hybrid similarity, or exclusion penalty."""
+
+    def __init__(self, papers: PaperSet, *, penalty: bool):
+        self.papers = papers
+        self.penalty = penalty
+        self._index: dict[tuple[str, bytes], int] = {}
+        self.matrix = np.zeros((0, len(papers)), dtype=np.float32)
+        self.count = 0
+
+    @property
+    def nbytes(self) -> int:
+        return self.matrix.nbytes
+
+    def lookup(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """Row numbers of these (text, vector) pairs in `matrix`, computing the rows not seen yet."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        keys = _keys(texts, vectors)
+        new: dict[tuple[str, bytes], int] = {}
+        for position, key in enumerate(keys):
+            if key not in self._index and key not in new:
+                new[key] = position
+        if new:
+            positions = list(new.values())
+            rows = self._compute([texts[i] for i in positions], vectors[positions])
+            self._append(rows)
+            for number, key in enumerate(new, start=self.count - len(new)):
+                self._index[key] = number
+        return np.fromiter((self._index[key] for key in keys), dtype=np.intp, count=len(keys))
+
+    def rows(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """(texts, papers): the rows of these pairs, from `matrix` where known, else computed and not kept.
+
+        For texts that are seldom shared (a reader's whole-profile summary): keeping them would only
+        churn the budget.
+        """
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        known = [self._index.get(key) for key in _keys(texts, vectors)]
+        out = np.empty((len(texts), self.matrix.shape[1]), dtype=np.float32)
+        fresh = [i for i, row in enumerate(known) if row is None]
+        if fresh:
+            out[fresh] = self._compute([texts[i] for i in fresh], vectors[fresh])
+        hits = [(i, row) for i, row in enumerate(known) if row is not None]
+        if hits:
+            out[[i for i, _ in hits]] = self.matrix[[row for _, row in hits]]
+        return out
+
+    def _compute(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
+        cosine = np.asarray(vectors, dtype=np.float32) @ self.papers.vectors.T
+        lexical = self.papers.lexical
+        if self.penalty:
+            return exclusion_penalty(cosine, lexical.scores(texts), lexical.phrase_present(texts))
+        return hybrid(cosine, lexical.scores(texts))
+
+    def _append(self, rows: np.ndarray) -> None:
+        needed = self.count + len(rows)
+        if needed > len(self.matrix):  # grow geometrically: appends stay amortised O(rows)
+            grown = np.zeros((max(needed, 2 * len(self.matrix), 64), self.matrix.shape[1]), dtype=np.float32)
+            grown[: self.count] = self.matrix[: self.count]
+            self.matrix = grown
+        self.matrix[self.count : needed] = rows
+        self.count = needed
+
+
+class Day:
+    """What rank_batch keeps per PaperSet: the rows of distinct texts, and the papers' cosines for MMR."""
+
+    def __init__(self, papers: PaperSet):
+        self.papers = papers
+        self.facets = TextRows(papers, penalty=False)  # facets and whole-profile summaries
+        self.exclusions = TextRows(papers, penalty=True)
+        self._gram: np.ndarray | None = None
+
+    @property
+    def nbytes(self) -> int:
+        return self.facets.nbytes + self.exclusions.nbytes
+
+    def cosines(self, picked: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """(readers, candidates): cosine of each reader's picked column to each of its candidate columns."""
+        vectors = self.papers.vectors
+        if len(vectors) > GRAM_MAX_PAPERS:
+            return np.einsum("rcd,rd->rc", vectors[candidates], vectors[picked])
+        if self._gram is None:
+            self._gram = vectors @ vectors.T
+        return self._gram[picked[:, None], candidates]
+
+
+# The Days of the PaperSets ranked last in this process: every chunk task of a
+# day ranks against the same PaperSet (digest.candidates keeps it per process).
+_days: dict[int, Day] = {}
+_DAYS_KEPT = 2
+
+
+def _day(papers: PaperSet) -> Day:
+    """This PaperSet's Day, kept while it is in use and its rows fit ROWS_BUDGET_BYTES."""
+    day = _days.get(id(papers))
+    if day is not None and day.papers is papers and day.nbytes <= ROWS_BUDGET_BYTES:
+        return day
+    _days.pop(id(papers), None)
+    while len(_days) >= _DAYS_KEPT:  # the oldest goes
+        del _days[next(iter(_days))]
+    day = _days[id(papers)] = Day(papers)
+    return day
+
+
+def _rows_of(matrix: np.ndarray | None, dim: int) -> np.ndarray:
+    if matrix is None or not len(matrix):
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.asarray(matrix, dtype=np.float32).reshape(-1, dim)
+
+
+def rank_batch(papers: PaperSet, profiles: list[Profile]) -> dict[int, list[Pick]]:
+    """Digest picks for each profile, keyed by Profile.key: what `rank` returns, computed per distinct text."""
+    if not len(papers):
+        return {profile.key: [] for profile in profiles}
+    dim = papers.vectors.shape[1]
+    facets = [_rows_of(p.facet_vectors, dim) for p in profiles]
+    # Sorted by facet count (most first), a block's readers with a j-th facet are a prefix.
+    order = sorted(range(len(profiles)), key=lambda i: -len(facets[i]))
+    day = _day(papers)
+    picks: dict[int, list[Pick]] = {}
+    for start in range(0, len(order), BLOCK):
+        block = [profiles[i] for i in order[start : start + BLOCK]]
+        block_facets = [facets[i] for i in order[start : start + BLOCK]]
+        raw, best = _block_scores(day, block, block_facets)
+        picks.update(_select(day, block, [len(f) for f in block_facets], raw, best))
+    return {profile.key: picks[profile.key] for profile in profiles}
+
+
+def _block_scores(day: Day, block: list[Profile], facets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(raw relevance, best anchor), each (readers, papers), as score_profiles computes them.
+
+    block is sorted by facet count, most first; facets are its readers' facet
+    vectors. Anchors are each reader's facets then its seed papers; the best
+    anchor is the first with the highest similarity.
+    """
+    papers, facet_rows, exclusion_rows = day.papers, day.facets, day.exclusions
+    n, dim = len(papers), papers.vectors.shape[1]
+    widths = np.asarray([len(f) for f in facets], dtype=np.intp)
+    raw = np.full((len(block), n), -np.inf, dtype=np.float32)
+    best = np.zeros((len(block), n), dtype=np.intp)
+
+    with_facets = int(np.count_nonzero(widths))
+    if with_facets:
+        if any(block[r].summary_vector is None for r in range(with_facets)):
+            raise ValueError("a profile with facets needs its summary_vector (build_profile sets it)")
+        facet_ids = facet_rows.lookup(
+            [t for p, f in zip(block, facets, strict=False) for t in p.facets[: len(f)]],
+            np.vstack(facets[:with_facets]),
+        )
+        whole = facet_rows.rows(
+            [p.summary for p in block[:with_facets]],
+            np.vstack([np.asarray(p.summary_vector, dtype=np.float32) for p in block[:with_facets]]),
+        )
+        starts = np.cumsum(widths[:with_facets]) - widths[:with_facets]
+        bias = np.zeros((with_facets, int(widths[0])), dtype=np.float32)
+        for r, profile in enumerate(block[:with_facets]):
+            if profile.facet_bias is not None:
+                values = np.asarray(profile.facet_bias, dtype=np.float32)[: widths[r]]
+                bias[r, : len(values)] = values
+        better = np.empty((with_facets, n), dtype=bool)
+        for j in range(int(widths[0])):
+            have = int(np.count_nonzero(widths > j))  # readers with a j-th facet: a prefix
+            similarity = facet_similarity(
+                facet_rows.matrix[facet_ids[starts[:have] + j]], whole[:have], bias[:have, j]
+            )
+            if j == 0:
+                raw[:have] = similarity
+                continue
+            # The first anchor wins a tie, as argmax does in score_profiles.
+            np.greater(similarity, raw[:have], out=better[:have])
+            np.maximum(raw[:have], similarity, out=raw[:have])
+            np.copyto(best[:have], j, where=better[:have])
+
+    for r, profile in enumerate(block):
+        positives = _rows_of(profile.positive_vectors, dim)
+        if len(positives):  # seed papers and "more like this" papers: a reader's own rows, rare
+            for k, similarity in enumerate(positive_similarity(positives @ papers.vectors.T)):
+                better_k = similarity > raw[r]
+                np.maximum(raw[r], similarity, out=raw[r])
+                np.copyto(best[r], widths[r] + k, where=better_k)
+        elif not widths[r]:
+            raw[r] = -1.0  # nothing to match
+
+    exclusions = [_rows_of(p.exclusion_vectors, dim) for p in block]
+    excluding = [r for r, e in enumerate(exclusions) if len(e)]
+    if excluding:
+        ids = exclusion_rows.lookup(
+            [t for r in excluding for t in block[r].exclusions[: len(exclusions[r])]],
+            np.vstack([exclusions[r] for r in excluding]),
+        )
+        counts = np.asarray([len(exclusions[r]) for r in excluding])
+        # A reader's exclusion rows are contiguous: one reduceat gives each reader's penalty.
+        penalty = np.maximum.reduceat(exclusion_rows.matrix[ids], np.cumsum(counts) - counts, axis=0)
+        raw[excluding] = raw[excluding] - penalty
+    return raw, best
+
+
+def _select(
+    day: Day, block: list[Profile], widths: list[int], raw: np.ndarray, best: np.ndarray
+) -> dict[int, list[Pick]]:
+    """selection.select for every reader of the block at once: exclude ids, threshold, candidates, MMR.
+
+    widths: each reader's number of facet anchors.
+    """
+    papers = day.papers
+    n = len(papers)
+    scores = calibrated_scores(raw, papers.popularity)
+    calibrated = scores.copy()
+    for r, profile in enumerate(block):
+        columns = [c for c in map(papers.column, profile.exclude_ids) if c is not None]
+        scores[r, columns] = -np.inf
+    thresholds = np.asarray([p.threshold for p in block], dtype=np.float32)
+    scores[scores < thresholds[:, None]] = -np.inf
+    sizes = np.asarray([max(0, int(p.size)) for p in block], dtype=np.intp)
+    dim = papers.vectors.shape[1]
+    anchored = np.asarray(
+        [bool(min(len(p.facets), len(_rows_of(p.facet_vectors, dim))) or p.positive_labels) for p in block]
+    )
+    sizes[~anchored] = 0  # nothing to match: no facets, no seeds
+    picks: dict[int, list[Pick]] = {p.key: [] for p in block}
+    if not sizes.any():
+        return picks
+
+    # Candidates: per limit, the same argpartition select makes, then best first (stable).
+    limits = np.asarray([candidate_limit(int(s), n) for s in sizes], dtype=np.intp)
+    width = int(limits[sizes > 0].max())
+    candidates = np.zeros((len(block), width), dtype=np.intp)
+    open_ = np.zeros((len(block), width), dtype=bool)
+    for limit in np.unique(limits[sizes > 0]):
+        rows = np.flatnonzero((limits == limit) & (sizes > 0))
+        found = np.argpartition(-scores[rows], limit - 1, axis=1)[:, :limit]
+        found_scores = np.take_along_axis(scores[rows], found, axis=1)
+        by_score = np.argsort(-found_scores, axis=1, kind="stable")
+        candidates[rows, :limit] = np.take_along_axis(found, by_score, axis=1)
+        open_[rows, :limit] = np.isfinite(np.take_along_axis(found_scores, by_score, axis=1))
+
+    # MMR, one pick per step for every reader still picking.
+    relevance = mmr_relevance(np.take_along_axis(raw, candidates, axis=1), papers.popularity[candidates])
+    anchors = np.take_along_axis(best, candidates, axis=1)
+    redundancy = np.zeros(candidates.shape, dtype=np.float32)
+    served = np.zeros(candidates.shape, dtype=np.float32)
+    chosen = np.zeros((len(block), int(sizes.max())), dtype=np.intp)
+    taken = np.zeros(len(block), dtype=np.intp)
+    for step in range(int(sizes.max())):
+        picking = np.flatnonzero((taken < sizes) & open_.any(axis=1))
+        if not len(picking):
+            break
+        if step:
+            mmr = mmr_value(relevance[picking], redundancy[picking], served[picking])
+        else:
+            mmr = relevance[picking].copy()
+        mmr[~open_[picking]] = -np.inf
+        pick = np.argmax(mmr, axis=1)
+        chosen[picking, step] = pick
+        taken[picking] += 1
+        open_[picking, pick] = False
+        similarity = day.cosines(candidates[picking, pick], candidates[picking])
+        redundancy[picking] = redundancy_after(redundancy[picking], similarity)
+        served[picking] += anchors[picking] == anchors[picking, pick][:, None]
+
+    for r, profile in enumerate(block):
+        if not taken[r]:
+            continue
+        columns = candidates[r, chosen[r, : taken[r]]]
+        labels = list(profile.facets[: widths[r]]) + [f"like: {label}" for label in profile.positive_labels]
+        picks[profile.key] = [
+            Pick(paper_id, score, labels[anchor] if anchor < len(labels) else "")
+            for paper_id, score, anchor in zip(
+                papers.ids[columns].tolist(),
+                calibrated[r, columns].tolist(),
+                best[r, columns].tolist(),
+                strict=True,
+            )
+        ]
+    return picks
