@@ -8,17 +8,15 @@ import numpy as np
 import pytest
 
 from digest import ranking
-from digest.data import DEVSET
+from digest.data import DEVSET, HELDOUT, HELDOUT2
 from digest.embedding import embed_texts
 from digest.ranking import batch, evaluation
 from digest.ranking.score import hybrid
 
-HELDOUT = DEVSET.parent / "heldout.json"
-
 
 @functools.cache
 def _corpus_and_readers() -> tuple[evaluation.Corpus, list[ranking.Profile]]:
-    """Every dev and held-out profile over the sample corpus, as digest.profiles builds them, in many variants.
+    """Every dev and held-out reader over the sample corpus, as digest.profiles builds them, in many variants.
 
     Each reader comes as written (seeds included), then with synthetic "more /
     less like this" clicks, with papers already sent, with an exclusion added,
@@ -26,7 +24,7 @@ def _corpus_and_readers() -> tuple[evaluation.Corpus, list[ranking.Profile]]:
     """
     corpus = evaluation.load_corpus(evaluation.SAMPLE_CORPUS, embed=embed_texts)
     rankers = evaluation.Rankers(corpus, embed_texts)
-    dev = evaluation.load_devset(DEVSET)[0] + evaluation.load_devset(HELDOUT)[0]
+    dev = [reader for path in (DEVSET, HELDOUT, HELDOUT2) for reader in evaluation.load_devset(path)[0]]
     rng = random.Random(19)
     columns = range(len(corpus.papers))
     readers = []
