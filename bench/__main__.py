@@ -326,8 +326,8 @@ def stage_score(args, edition_date: date) -> dict:
         "rank_s": rank_s,
         "total_s": total,
         "profiles_per_s": rate,
-        "distinct_facet_rows": facet_rows.count,
-        "distinct_exclusion_rows": exclusion_rows.count,
+        "kept_facet_rows": facet_rows.count,
+        "kept_exclusion_rows": exclusion_rows.count,
         "rows_mb": (facet_rows.nbytes + exclusion_rows.nbytes) / 2**20,
         "rank_batch_first_chunk_s": first_chunk_s,
         "reference_sample": compared,
@@ -355,8 +355,8 @@ def stage_score(args, edition_date: date) -> dict:
     say(
         f"score: {len(ids):,} subscribers x {len(papers):,} papers in {total:.1f}s in one process "
         f"(profiles from DB {load_s:.1f}s + rank_batch {rank_s:.1f}s; BM25 index {index_s:.2f}s once) = {rate:,.0f} profiles/s, "
-        f"{out['speedup_vs_naive']:.1f}x the naive loop ({naive_rate:,.0f}/s); rows of {facet_rows.count:,} distinct facet/summary "
-        f"and {exclusion_rows.count:,} exclusion texts ({out['rows_mb']:.0f} MB); projected 100k x 2k: "
+        f"{out['speedup_vs_naive']:.1f}x the naive loop ({naive_rate:,.0f}/s); rows kept (texts shared by two readers or more): "
+        f"{facet_rows.count:,} facet/summary, {exclusion_rows.count:,} exclusion ({out['rows_mb']:.0f} MB); projected 100k x 2k: "
         f"{out['projected_100k_s']:.1f}s; in {args.workers} processes (1 BLAS thread each): {parallel_s:.1f}s{reference} [{out['load']}]"
     )
     if compared:

@@ -7,8 +7,9 @@ per anchor) and runs MMR per reader in Python. Readers share topics (the bench's
 
 1. keeps, per PaperSet, one row of `score.hybrid` similarity for each distinct
    (text, vector) of a facet or a whole-profile summary, and one row of
-   `score.exclusion_penalty` for each distinct exclusion (`TextRows`); a row is
-   computed once per day and per process, the first time a reader needs it;
+   `score.exclusion_penalty` for each distinct exclusion (`TextRows`), once a
+   second reader needs it: a shared row is computed at most twice per day and
+   process, a reader's own rows are computed and dropped;
 2. combines them per reader with elementwise operations only
    (`score.facet_similarity`, max over anchors, seed papers' rows, penalties,
    `score.calibrated_scores`), for a block of readers sorted by facet count so
@@ -88,6 +89,8 @@ class TextRows:
         self.papers = papers
         self.penalty = penalty
         self._index: dict[tuple[str, bytes], int] = {}
+        # Hashes of the keys computed once and not kept: a second sighting keeps the row.
+        self._seen: set[int] = set()
         self.matrix = np.zeros((0, len(papers)), dtype=np.float32)
         self.count = 0
 
@@ -95,37 +98,38 @@ class TextRows:
     def nbytes(self) -> int:
         return self.matrix.nbytes
 
-    def lookup(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
-        """Row numbers of these (text, vector) pairs in `matrix`, computing the rows not seen yet."""
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        keys = _keys(texts, vectors)
-        new: dict[tuple[str, bytes], int] = {}
-        for position, key in enumerate(keys):
-            if key not in self._index and key not in new:
-                new[key] = position
-        if new:
-            positions = list(new.values())
-            rows = self._compute([texts[i] for i in positions], vectors[positions])
-            self._append(rows)
-            for number, key in enumerate(new, start=self.count - len(new)):
-                self._index[key] = number
-        return np.fromiter((self._index[key] for key in keys), dtype=np.intp, count=len(keys))
-
     def rows(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
-        """(texts, papers): the rows of these pairs, from `matrix` where known, else computed and not kept.
+        """(texts, papers): the rows of these (text, vector) pairs, computing those not kept.
 
-        For texts that are seldom shared (a reader's whole-profile summary): keeping them would only
-        churn the budget.
+        A row is kept once a second reader needs it: facets are shared across
+        readers, while a reader's own rows (its whole-profile summary, facets
+        moved by its clicks) would only fill the budget, and memory would grow
+        with readers.
         """
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        known = [self._index.get(key) for key in _keys(texts, vectors)]
-        out = np.empty((len(texts), self.matrix.shape[1]), dtype=np.float32)
-        fresh = [i for i, row in enumerate(known) if row is None]
+        keys = _keys(texts, vectors)
+        known = [self._index.get(key) for key in keys]
+        out = np.empty((len(keys), len(self.papers)), dtype=np.float32)
+        fresh: dict[tuple[str, bytes], list[int]] = {}
+        for position, (key, row) in enumerate(zip(keys, known, strict=True)):
+            if row is None:
+                fresh.setdefault(key, []).append(position)
         if fresh:
-            out[fresh] = self._compute([texts[i] for i in fresh], vectors[fresh])
-        hits = [(i, row) for i, row in enumerate(known) if row is not None]
+            first = [at[0] for at in fresh.values()]
+            computed = self._compute([texts[i] for i in first], vectors[first])
+            out[[i for at in fresh.values() for i in at]] = computed[
+                [n for n, at in enumerate(fresh.values()) for _ in at]
+            ]
+            keep = [n for n, (key, at) in enumerate(fresh.items()) if len(at) > 1 or hash(key) in self._seen]
+            self._seen.update(hash(key) for key in fresh)
+            if keep:
+                kept = list(fresh)
+                for number, n in enumerate(keep, start=self.count):
+                    self._index[kept[n]] = number
+                self._append(computed[keep])
+        hits = [(position, row) for position, row in enumerate(known) if row is not None]
         if hits:
-            out[[i for i, _ in hits]] = self.matrix[[row for _, row in hits]]
+            out[[position for position, _ in hits]] = self.matrix[[row for _, row in hits]]
         return out
 
     def _compute(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
@@ -227,7 +231,7 @@ def _block_scores(day: Day, block: list[Profile], facets: list[np.ndarray]) -> t
     if with_facets:
         if any(block[r].summary_vector is None for r in range(with_facets)):
             raise ValueError("a profile with facets needs its summary_vector (build_profile sets it)")
-        facet_ids = facet_rows.lookup(
+        facet_table = facet_rows.rows(
             [t for p, f in zip(block, facets, strict=False) for t in p.facets[: len(f)]],
             np.vstack(facets[:with_facets]),
         )
@@ -244,9 +248,7 @@ def _block_scores(day: Day, block: list[Profile], facets: list[np.ndarray]) -> t
         better = np.empty((with_facets, n), dtype=bool)
         for j in range(int(widths[0])):
             have = int(np.count_nonzero(widths > j))  # readers with a j-th facet: a prefix
-            similarity = facet_similarity(
-                facet_rows.matrix[facet_ids[starts[:have] + j]], whole[:have], bias[:have, j]
-            )
+            similarity = facet_similarity(facet_table[starts[:have] + j], whole[:have], bias[:have, j])
             if j == 0:
                 raw[:have] = similarity
                 continue
@@ -268,13 +270,13 @@ def _block_scores(day: Day, block: list[Profile], facets: list[np.ndarray]) -> t
     exclusions = [_rows_of(p.exclusion_vectors, dim) for p in block]
     excluding = [r for r, e in enumerate(exclusions) if len(e)]
     if excluding:
-        ids = exclusion_rows.lookup(
+        penalties = exclusion_rows.rows(
             [t for r in excluding for t in block[r].exclusions[: len(exclusions[r])]],
             np.vstack([exclusions[r] for r in excluding]),
         )
         counts = np.asarray([len(exclusions[r]) for r in excluding])
         # A reader's exclusion rows are contiguous: one reduceat gives each reader's penalty.
-        penalty = np.maximum.reduceat(exclusion_rows.matrix[ids], np.cumsum(counts) - counts, axis=0)
+        penalty = np.maximum.reduceat(penalties, np.cumsum(counts) - counts, axis=0)
         raw[excluding] = raw[excluding] - penalty
     return raw, best
 

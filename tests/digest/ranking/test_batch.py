@@ -8,17 +8,15 @@ import numpy as np
 import pytest
 
 from digest import ranking
-from digest.data import DEVSET
+from digest.data import DEVSET, HELDOUT, HELDOUT2
 from digest.embedding import embed_texts
 from digest.ranking import batch, evaluation
 from digest.ranking.score import hybrid
 
-HELDOUT = DEVSET.parent / "heldout.json"
-
 
 @functools.cache
 def _corpus_and_readers() -> tuple[evaluation.Corpus, list[ranking.Profile]]:
-    """Every dev and held-out profile over the sample corpus, as digest.profiles builds them, in many variants.
+    """Every dev and held-out reader over the sample corpus, as digest.profiles builds them, in many variants.
 
     Each reader comes as written (seeds included), then with synthetic "more /
     less like this" clicks, with papers already sent, with an exclusion added,
@@ -26,7 +24,7 @@ def _corpus_and_readers() -> tuple[evaluation.Corpus, list[ranking.Profile]]:
     """
     corpus = evaluation.load_corpus(evaluation.SAMPLE_CORPUS, embed=embed_texts)
     rankers = evaluation.Rankers(corpus, embed_texts)
-    dev = evaluation.load_devset(DEVSET)[0] + evaluation.load_devset(HELDOUT)[0]
+    dev = [reader for path in (DEVSET, HELDOUT, HELDOUT2) for reader in evaluation.load_devset(path)[0]]
     rng = random.Random(19)
     columns = range(len(corpus.papers))
     readers = []
@@ -80,19 +78,20 @@ def _papers(texts):
     )
 
 
-def test_text_rows_compute_each_distinct_text_and_vector_once():
+def test_text_rows_keep_a_row_once_a_second_reader_needs_it():
     papers = _papers(["dense retrieval", "robot control", "medical imaging"])
     rows = batch.TextRows(papers, penalty=False)
     unit = np.eye(8, dtype=np.float32)
-    first = rows.lookup(["retrieval", "robot", "retrieval"], unit[[0, 1, 0]])
-    again = rows.lookup(["robot", "retrieval", "retrieval"], unit[[1, 0, 2]])
-    assert rows.count == 3  # ("retrieval", e0), ("robot", e1), and ("retrieval", e2): a moved vector
-    assert first.tolist() == [0, 1, 0]
-    assert again.tolist() == [1, 0, 2]
-    np.testing.assert_array_equal(
-        rows.matrix[first[0]],
-        hybrid(unit[0] @ papers.vectors.T, papers.lexical.scores(["retrieval"])[0]),
-    )
+    first = rows.rows(["retrieval", "robot", "retrieval"], unit[[0, 1, 0]])
+    assert rows.count == 1  # "retrieval" twice in one call; "robot" once, not kept yet
+    again = rows.rows(["robot", "retrieval", "retrieval"], unit[[1, 0, 2]])
+    assert rows.count == 2  # "robot" seen before, now kept; ("retrieval", e2) is another vector
+    expected = hybrid(unit[0] @ papers.vectors.T, papers.lexical.scores(["retrieval"])[0])
+    np.testing.assert_array_equal(first[0], expected)
+    np.testing.assert_array_equal(first[2], expected)
+    np.testing.assert_array_equal(again[1], expected)
+    np.testing.assert_array_equal(again[0], first[1])
+    assert not np.array_equal(again[2], expected)
 
 
 def test_rank_batch_with_no_papers_or_no_anchors_picks_nothing():
