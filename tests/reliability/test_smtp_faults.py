@@ -75,7 +75,7 @@ def test_it_retries_a_server_slower_than_the_timeout_and_delivers_once_when_it_i
     settings.DIGEST_SEND_CHUNK_SIZE = 2
     digests = due_digests(4)
     with SMTPServer() as smtp:
-        smtp.handler.rcpt_delay = 1.5  # past the worker's EMAIL_TIMEOUT of 1 s
+        smtp.handler.rcpt_delay = 6  # past the worker's EMAIL_TIMEOUT of 4 s
         worker = celery_workers(smtp_port=smtp.port, DIGEST_RETRY_BASE_SECONDS=BASE, EMAIL_TIMEOUT=4)
         worker.start()
         send_pending()
