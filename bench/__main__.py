@@ -738,22 +738,53 @@ def profile_send(smtp_port: int, edition_date: date, *, show: bool, count: int =
 # --- 4. Web ---------------------------------------------------------------------------
 # The preview as the sign-up page's script sends it: POST /preview, form-encoded, with the
 # CSRF cookie and token, a 3-line profile and the reader's choices (subscriptions.views.preview).
-PREVIEW_FIELDS = {
-    "interests": "retrieval-augmented generation\nlong-context language models\nvision-language models",
-    "exclusions": "surveys",
-    "threshold_mode": "recommended",
-    "digest_size": "5",
-}
+# Each request types other words (3 of PREVIEW_TOPICS), so no request finds its words embedded
+# by an earlier one (a process remembers its last 64 small embedding calls).
+PREVIEW_FIELDS = {"exclusions": "surveys", "threshold_mode": "recommended", "digest_size": "5"}
+PREVIEW_TOPICS = (
+    "retrieval-augmented generation",
+    "long-context language models",
+    "vision-language models",
+    "protein structure prediction",
+    "graph neural networks for molecules",
+    "speech recognition",
+    "reinforcement learning from human feedback",
+    "diffusion models for images",
+    "causal inference",
+    "robot manipulation",
+    "federated learning",
+    "time series forecasting",
+    "weather and climate models",
+    "code generation",
+    "mixture of experts",
+    "3D reconstruction",
+    "machine translation",
+    "tabular data",
+    "molecule generation",
+    "medical image segmentation",
+)
+PREVIEW_BODIES = 1000  # distinct profiles wrk picks from at random
+
+
+def preview_interests(n: int) -> str:
+    """The n-th 3-line profile: three different topics, a different combination for each n < 6,840."""
+    k = len(PREVIEW_TOPICS)
+    a, b, c = n % k, (n // k) % (k - 1), (n // (k * (k - 1))) % (k - 2)
+    rest = [t for i, t in enumerate(PREVIEW_TOPICS) if i != a]
+    last = [t for t in rest if t != rest[b]]
+    return "\n".join((PREVIEW_TOPICS[a], rest[b], last[c]))
+
+
 # Every request comes from another visitor (bench/settings.py reads X-Forwarded-For), so the
 # per-client preview budget is charged as in production but never refuses the benchmark.
 WRK_PREVIEW_SCRIPT = """
 wrk.method = "POST"
-wrk.body = %s
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = %s
+bodies = {%s}
 request = function()
   wrk.headers["X-Forwarded-For"] = "10." .. math.random(0, 255) .. "." .. math.random(0, 255) .. ".1"
-  return wrk.format()
+  return wrk.format(nil, nil, nil, bodies[math.random(#bodies)])
 end
 """
 
@@ -800,17 +831,21 @@ class _Preview:
             cookies = [v for k, v in response.getheaders() if k.lower() == "set-cookie"]
             page = response.read().decode()
         self.cookie = next(c.split(";", 1)[0] for c in cookies if c.startswith("csrftoken="))
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        self.body = urllib.parse.urlencode({**PREVIEW_FIELDS, "csrfmiddlewaretoken": token})
+        self.token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
         self.url = base + "/preview"
         self.visitor = 0
 
+    def body(self, n: int) -> str:
+        fields = {"interests": preview_interests(n), **PREVIEW_FIELDS, "csrfmiddlewaretoken": self.token}
+        return urllib.parse.urlencode(fields)
+
     def __call__(self) -> tuple[float, dict]:
-        """One preview from a new visitor: (seconds, the JSON)."""
+        """One preview from a new visitor with words of their own: (seconds, the JSON)."""
         self.visitor += 1
         request = urllib.request.Request(
             self.url,
-            data=self.body.encode(),
+            # Far from the wrk script's profiles (the first PREVIEW_BODIES).
+            data=self.body(5_000 + self.visitor).encode(),
             headers={
                 "Content-Type": "application/x-www-form-urlencoded",
                 "Cookie": self.cookie,
@@ -825,7 +860,8 @@ class _Preview:
     def wrk_script(self) -> str:
         path = ROOT / "var" / "bench" / f"preview-{os.getpid()}.lua"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(WRK_PREVIEW_SCRIPT % (json.dumps(self.body), json.dumps(self.cookie)))
+        bodies = ", ".join(json.dumps(self.body(n)) for n in range(PREVIEW_BODIES))
+        path.write_text(WRK_PREVIEW_SCRIPT % (json.dumps(self.cookie), bodies))
         return str(path)
 
 
@@ -850,7 +886,8 @@ def stage_web(args) -> dict:
     server = spawn(cmd, env)
     base = f"http://127.0.0.1:{port}"
     say(
-        "web: preview request: POST /preview, form-encoded "
+        f"web: preview request: POST /preview, form-encoded interests={preview_interests(0)!r} (3 lines of "
+        f"{len(PREVIEW_TOPICS)} topics, other words each request), "
         + ", ".join(f"{k}={v!r}" for k, v in PREVIEW_FIELDS.items())
         + ", with the page's CSRF cookie and token"
     )
@@ -873,7 +910,12 @@ def stage_web(args) -> dict:
         warm = sorted(preview()[0] for _ in range(args.preview_samples))
         out = {
             "ready_s": ready_s,
-            "preview_request": {"method": "POST", "path": "/preview", "fields": PREVIEW_FIELDS},
+            "preview_request": {
+                "method": "POST",
+                "path": "/preview",
+                "fields": {"interests": preview_interests(0), **PREVIEW_FIELDS},
+                "interests_vary": f"3 of {len(PREVIEW_TOPICS)} topics per request",
+            },
             "preview_first_ms": first_s * 1000,
             "preview_second_ms": second_s * 1000,
             "preview_warm_median_ms": warm[len(warm) // 2] * 1000,
