@@ -702,7 +702,7 @@ def profile_send(smtp_port: int, edition_date: date, *, show: bool, count: int =
         "render (Jinja2 + css-inline)": "render_parts",
         "MIME encode (as_bytes)": "as_bytes",
         "SMTP sendmail": "sendmail",
-        "load chunk (2 queries)": "__iter__",
+        "load chunk (3 queries per 50)": "__iter__",
     }
     shares = {}
     for label, func in wanted.items():
