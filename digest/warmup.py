@@ -12,6 +12,8 @@ import logging
 import threading
 import time
 
+from django.urls import resolve
+
 from digest.build import papers_per_day, picks_for_interests
 from digest.embedding import embed_texts
 
@@ -31,6 +33,9 @@ def web_warm_up() -> None:
     embed_texts(["warm-up"])  # imports torch, loads the weights, pays the first call's lazy init
     picks_for_interests(interests=WARM_UP_INTERESTS, exclusions=WARM_UP_EXCLUSIONS)
     papers_per_day(interests=WARM_UP_INTERESTS, exclusions=WARM_UP_EXCLUSIONS, size=5)
+    # Django imports the URLconf, and with it every view module, on a process's first request:
+    # ~60 ms that the first visitor would pay (measured: first preview 112 ms, second 49 ms).
+    resolve("/preview")
     warmed.set()
     logger.info("web warm-up done in %.1f s", time.perf_counter() - started)
 
