@@ -9,3 +9,9 @@ answers measures nothing.
 from config.settings import *  # noqa: F401,F403
 
 RATELIMIT_ENABLE = False
+
+# The preview charges its time to each client (subscriptions.preview_budget), and wrk is
+# one client: the web stage's wrk script gives each request a visitor address of its own
+# in X-Forwarded-For (65,536 of them), so the budget's bookkeeping runs but never refuses.
+CLIENT_IP_META_KEY = "HTTP_X_FORWARDED_FOR"
+CLIENT_IP_TRUSTED_PROXIES = 1

@@ -59,6 +59,12 @@ def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
 
 
+# A day's digests quote the same papers: a paper's excerpt and its wrapped lines
+# are computed once per process, not once per reader (textwrap was the text part's cost).
+_FILTER_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=_FILTER_CACHE_SIZE)
 def excerpt(text: str, limit: int = 320) -> str:
     """The first sentences of `text` up to about `limit` characters, cut at a word."""
     text = " ".join((text or "").split())
@@ -71,6 +77,7 @@ def excerpt(text: str, limit: int = 320) -> str:
     return cut[: cut.rfind(" ")].rstrip(",;:") + "…"
 
 
+@functools.lru_cache(maxsize=_FILTER_CACHE_SIZE)
 def wrap(text: str, indent: int = 0, hanging: int = 0) -> str:
     """`text` as lines of at most TEXT_WIDTH characters, indented by `indent` spaces (`hanging` more after the first).
 

@@ -22,7 +22,8 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # which gunicorn would read as a hung worker.
 worker_tmp_dir = "/dev/shm"
 
-accesslog = "-"
+# GUNICORN_ACCESS_LOG="" turns the access log off (the benchmark's wrk runs would be mostly logging).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 # Token links carry their secret in the path: the log shows "<token>" instead.
 logger_class = "config.access_log.RedactingLogger"
 errorlog = "-"

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from digest import ranking
-from digest.candidates import candidate_window, latest_edition_date, paper_set
+from digest.candidates import candidate_window, latest_edition_date, paper_set, paper_set_with_days
 from digest.models import Digest, DigestItem, Paper
 from digest.profiles import profile_for_new_reader, profiles_for
 from digest.skip_reasons import empty_digest_reasons
@@ -241,14 +241,13 @@ def papers_per_day(
     if not (interests or "").strip():
         return 0
     end = latest_edition_date(today or timezone.localdate())
-    papers = paper_set(end - timedelta(days=TYPICAL_DAYS - 1), end)
+    papers, day_of = paper_set_with_days(end - timedelta(days=TYPICAL_DAYS - 1), end)
     if not len(papers):
         return 0
     profile = profile_for_new_reader(
         interests=interests, exclusions=exclusions, size=size, threshold_mode=threshold_mode
     )
     scores = ranking.score_profiles(papers, [profile]).calibrated[0]
-    day_of = dict(Paper.objects.filter(id__in=papers.ids.tolist()).values_list("id", "announced_on"))
     per_day: dict[date, int] = defaultdict(int)
     for paper_id, score in zip(papers.ids.tolist(), scores, strict=True):
         per_day[day_of[paper_id]] += bool(score >= profile.threshold)

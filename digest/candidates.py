@@ -45,7 +45,7 @@ def latest_edition_date(today: date) -> date:
 # and a sign-up preview must not reload a day of vectors per keystroke. Two:
 # the preview asks for the edition's window and for the week behind its
 # "a typical day brings N papers" (digest.build.papers_per_day) at each keystroke.
-_paper_sets: dict[tuple, ranking.PaperSet] = {}
+_paper_sets: dict[tuple, tuple[ranking.PaperSet, dict[int, date]]] = {}
 _PAPER_SETS_KEPT = 2
 
 
@@ -62,13 +62,18 @@ def _fingerprint(start: date, end: date) -> tuple:
 
 def paper_set(start: date, end: date) -> ranking.PaperSet:
     """The candidate papers announced in [start, end], embedded (reused while they are unchanged)."""
+    return paper_set_with_days(start, end)[0]
+
+
+def paper_set_with_days(start: date, end: date) -> tuple[ranking.PaperSet, dict[int, date]]:
+    """paper_set, and each of its papers' announcement day by id, cached with it (the preview counts per day)."""
     cached = _paper_sets.get(_fingerprint(start, end))
     if cached is not None:
         return cached
     rows = list(
         Paper.objects.filter(announced_on__gte=start, announced_on__lte=end)
         .order_by("id")
-        .values_list("id", "title", "abstract", "upvotes")
+        .values_list("id", "title", "abstract", "upvotes", "announced_on")
     )
     ids = [row[0] for row in rows]
     vectors = paper_vectors(ids)
@@ -83,5 +88,5 @@ def paper_set(start: date, end: date) -> ranking.PaperSet:
     while len(_paper_sets) >= _PAPER_SETS_KEPT:  # the oldest goes
         del _paper_sets[next(iter(_paper_sets))]
     # Taken after embedding: the papers embedded just now are part of the set.
-    _paper_sets[_fingerprint(start, end)] = papers
-    return papers
+    _paper_sets[_fingerprint(start, end)] = cached = (papers, {row[0]: row[4] for row in rows})
+    return cached

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from core.chunks import chunked
 from digest.models import Digest, DigestItem
-from digest.render import digest_message, message_id_for
+from digest.render import SharedRender, digest_message, message_id_for
 from subscriptions.models import Subscriber
 from subscriptions.services import subscriber_bounced
 
@@ -179,20 +179,20 @@ def _mark_permanent(digest: Digest, reason: str) -> None:
 
 
 def _load_chunk(digest_ids: list[int]) -> dict[int, Digest]:
-    """The chunk's digests with their subscribers, profiles, items and papers: two queries."""
+    """The chunk's digests with their subscribers, profiles, items and papers: three queries.
+
+    Readers of a day share most of their papers, so each paper is loaded once
+    per chunk and its items share one instance (digest.render computes a
+    paper's part of the email once per chunk).
+    """
     return {
         d.pk: d
         for d in Digest.objects.filter(pk__in=digest_ids)
         .select_related("subscriber__profile")
         # The profile's cached vectors are ~6 KB a row and no part of an email.
         .defer("subscriber__profile__vectors", "subscriber__profile__vectors_layout")
-        .prefetch_related(
-            Prefetch(
-                "items",
-                # A paper's extra source data is no part of an email.
-                queryset=DigestItem.objects.select_related("paper").defer("paper__extra").order_by("rank"),
-            )
-        )
+        # The paper's extra source data holds its links and thumbnail (digest.paper_links).
+        .prefetch_related(Prefetch("items", queryset=DigestItem.objects.order_by("rank")), "items__paper")
     }
 
 
@@ -202,13 +202,13 @@ def digests_send(*, digest_ids: list[int], connection=None) -> SendResult:
     chunk = _Chunk(ids=list(digest_ids), digests=_load_chunk(digest_ids), skipped=result.skipped)
     connection = connection or get_connection()
     opened = False
-    counts: dict = {}
+    shared = SharedRender()
     try:
         digest = _claim_next(chunk)
         while digest is not None:
             digest_id = digest.pk
             try:
-                message = digest_message(digest, counts=counts)
+                message = digest_message(digest, shared=shared)
                 if not opened:
                     connection.open()
                     opened = True

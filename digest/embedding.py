@@ -52,9 +52,28 @@ def _load_model(name: str):
     return SentenceTransformer(_model_location(name), device=settings.EMBEDDING_DEVICE)
 
 
+# A sign-up preview embeds the typed text twice (its picks and its "a typical day"
+# count), and again whenever the reader changes a choice but not the words: small
+# calls are remembered per process. The same texts in the same call give the same
+# vectors, so nothing ranks differently; paper batches are never repeated.
+_SMALL_CALL_TEXTS = 16
+_SMALL_CALLS_KEPT = 64
+
+
 def embed_texts(texts: list[str], *, name: str | None = None) -> np.ndarray:
     """Unit-length float32 rows, one per text."""
     name = name or model_name()
+    if 0 < len(texts) <= _SMALL_CALL_TEXTS:
+        return _embed_small(name, tuple(texts)).copy()  # a copy: callers may scale rows in place
+    return _embed(name, texts)
+
+
+@functools.lru_cache(maxsize=_SMALL_CALLS_KEPT)
+def _embed_small(name: str, texts: tuple[str, ...]) -> np.ndarray:
+    return _embed(name, list(texts))
+
+
+def _embed(name: str, texts: list[str]) -> np.ndarray:
     model = load_model(name)
     if not texts:
         return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)

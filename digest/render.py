@@ -4,6 +4,8 @@ Shared by sending (digest.delivery), the "view in browser" page and the
 previews (manage.py preview_digest), so all three show the same digest.
 """
 
+from dataclasses import dataclass, field
+
 from django.conf import settings
 from django.db.models import Prefetch
 
@@ -25,18 +27,52 @@ def _authors(authors: list[str]) -> str:
     return ", ".join(authors)
 
 
+@dataclass
+class SharedRender:
+    """What the digests of one send chunk have in common, computed once for all of them.
+
+    Readers of a day share the day's papers: a paper's links, authors and
+    source label are the same in every digest that has it. Only the reader's
+    parts (why-line, score, signed feedback links, greeting) are per digest.
+    """
+
+    # Papers announced per candidate window (the "from N announced" line).
+    candidates: dict = field(default_factory=dict)
+    # A paper's part of an item, by paper id.
+    papers: dict[int, dict] = field(default_factory=dict)
+
+
+def _paper_part(paper: Paper, shared: SharedRender) -> dict:
+    part = shared.papers.get(paper.pk) if paper.pk else None
+    if part is None:
+        part = {
+            "paper": paper,
+            # Source data is untrusted: only web links (never javascript: or data:).
+            "link": paper.link if paper.link.lower().startswith(("https://", "http://")) else "",
+            "authors": _authors(paper.authors),
+            "source_label": source_label(paper.source),
+            "links": paper_links(paper),
+            "thumbnail": paper_thumbnail(paper),
+        }
+        if paper.pk:
+            shared.papers[paper.pk] = part
+    return part
+
+
 def digest_context(
     digest: Digest,
     *,
-    counts: dict | None = None,
+    shared: SharedRender | None = None,
     unsaved_items: list[DigestItem] | None = None,
     in_browser: bool = False,
 ) -> dict:
     """Everything the digest templates need; shared by the email, the browser view and previews.
 
+    `shared` carries what the other digests of a send chunk already computed.
     `unsaved_items` stand in for `digest.items` when the digest is not saved (a preview).
     `in_browser`: the page is the "view in browser" page, which must not link to itself.
     """
+    shared = shared or SharedRender()
     subscriber = digest.subscriber
     profile = getattr(subscriber, "profile", None)
     items = []
@@ -44,16 +80,10 @@ def digest_context(
         paper = item.paper
         items.append(
             {
+                **_paper_part(paper, shared),
                 "rank": item.rank,
-                "paper": paper,
                 "score": item.score,
                 "why": item.why,
-                # Source data is untrusted: only web links (never javascript: or data:).
-                "link": paper.link if paper.link.lower().startswith(("https://", "http://")) else "",
-                "authors": _authors(paper.authors),
-                "source_label": source_label(paper.source),
-                "links": paper_links(paper),
-                "thumbnail": paper_thumbnail(paper),
                 "trending": item.trending,
                 "more_url": links.feedback_url(subscriber, paper.pk, 1),
                 "less_url": links.feedback_url(subscriber, paper.pk, -1),
@@ -71,7 +101,7 @@ def digest_context(
         item["number"] = number
     lines = (profile.interests if profile else "").splitlines()
     interests = " · ".join(" ".join(line.split()).lstrip("-•* ") for line in lines if line.strip())
-    candidates = _candidate_count(digest, {} if counts is None else counts)
+    candidates = _candidate_count(digest, shared.candidates)
     period = "this week" if subscriber.frequency == Subscriber.Frequency.WEEKLY else "today"
     return {
         "email": subscriber.email,
@@ -111,9 +141,9 @@ def message_id_for(digest: Digest) -> str:
 
 
 def digest_message(
-    digest: Digest, *, counts: dict | None = None, unsaved_items: list[DigestItem] | None = None
+    digest: Digest, *, shared: SharedRender | None = None, unsaved_items: list[DigestItem] | None = None
 ):
-    context = digest_context(digest, counts=counts, unsaved_items=unsaved_items)
+    context = digest_context(digest, shared=shared, unsaved_items=unsaved_items)
     unsubscribe = context["unsubscribe_url"]
     list_unsubscribe = f"<{unsubscribe}>"
     mailto = links.unsubscribe_mailto(digest.subscriber)

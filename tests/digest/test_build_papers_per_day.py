@@ -70,3 +70,17 @@ def test_interests_that_match_nothing_bring_nothing_above_the_threshold(three_da
 
     assert count == 0
     assert papers_per_day(today=LAST_DAY, interests="  ", size=5) == 0
+
+
+def test_the_count_reuses_the_weeks_papers_and_their_days_while_they_are_unchanged(three_days):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = papers_per_day(today=LAST_DAY, interests="protein structure prediction", size=5)
+    with CaptureQueriesContext(connection) as queries:
+        again = papers_per_day(today=LAST_DAY, interests="protein structure prediction", size=5)
+
+    assert again == first
+    # Only the cheap checks that nothing changed (counts and maxima), no paper rows.
+    assert queries.captured_queries
+    assert all("MAX(" in query["sql"] for query in queries.captured_queries)

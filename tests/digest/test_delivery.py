@@ -283,3 +283,30 @@ def test_it_claims_the_next_digest_in_the_transaction_that_marks_the_last_sent(s
 
     # The first claim stands alone; each later one commits with the previous digest's mark (one commit per digest).
     assert claims == [(ids[0], False), (ids[1], True), (ids[2], True)]
+
+
+def _readers_of_the_same_papers(count: int, name: str) -> list[int]:
+    papers = [PaperFactory(extra={"hf_url": f"https://huggingface.co/papers/2611.0000{n}"}) for n in range(2)]
+    ids = []
+    for i in range(count):
+        digest = _digest(f"{name}{i}@example.org", papers=0)
+        for rank, paper in enumerate(papers, start=1):
+            DigestItemFactory(digest=digest, rank=rank, why="graph neural networks", paper=paper)
+        ids.append(digest.pk)
+    return ids
+
+
+def test_a_chunk_reads_the_same_whatever_its_number_of_digests(smtp_server):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def reads(ids):
+        with CaptureQueriesContext(connection) as queries:
+            assert digests_send(digest_ids=ids).sent == ids
+        return sum(query["sql"].startswith("SELECT") for query in queries.captured_queries)
+
+    small, large = _readers_of_the_same_papers(2, "small"), _readers_of_the_same_papers(6, "large")
+
+    assert reads(small) == reads(large)
+    # Each reader still gets the shared papers' links (from the paper's extra source data).
+    assert all("https://huggingface.co/papers/2611.00001" in parts(m)[0] for m in smtp_server.messages)

@@ -24,13 +24,18 @@ def cold_process():
     ]
     candidates._paper_sets.clear()
     embedding._load_model.cache_clear()
+    embedding._embed_small.cache_clear()
     warmup.warmed.clear()
     yield papers
     candidates._paper_sets.clear()
 
 
 def _warmed_paper_ids() -> set[int]:
-    [papers] = candidates._paper_sets.values()
+    """Papers of the edition's window and of the week's ("a typical day"): the preview's two sets."""
+    windows = list(candidates._paper_sets.values())
+    assert len(windows) == 2
+    assert all(days.keys() == {int(pid) for pid in papers.ids} for papers, days in windows)
+    papers, _ = windows[0]
     assert papers._lexical is not None  # the BM25 index was built, not only the rows loaded
     return {int(pid) for pid in papers.ids}
 

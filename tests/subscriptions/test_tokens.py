@@ -42,6 +42,25 @@ def test_a_preferences_token_survives_changes_but_not_deletion():
         read_token(token, "preferences")
 
 
+@pytest.mark.parametrize("purpose", ["unsubscribe", "feedback"])
+def test_tokens_are_djangos_own_signatures(settings, purpose):
+    """The per-process key cache changes no byte: Django's signer reads our tokens and we read its."""
+    subscriber = SubscriberFactory()
+    signer = signing.TimestampSigner(salt=f"paperdigest.{purpose}")
+    ours = make_token(subscriber, purpose, p=7, v=1)
+    assert signer.unsign_object(ours)["s"] == subscriber.pk
+    theirs = signer.sign_object(signing.loads(ours, salt=f"paperdigest.{purpose}"), compress=True)
+    assert read_token(theirs, purpose)[1]["p"] == 7
+
+    settings.SECRET_KEY = (
+        "another-key-" + "y" * 50
+    )  # the cache is keyed by the key: nothing signed with the old one
+    rotated = make_token(subscriber, purpose, p=7, v=1)
+    with pytest.raises(signing.BadSignature):
+        signer.unsign_object(rotated)
+    assert signing.TimestampSigner(salt=f"paperdigest.{purpose}").unsign_object(rotated)["p"] == 7
+
+
 # --- key rotation -------------------------------------------------------------
 
 
