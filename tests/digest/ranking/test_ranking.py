@@ -9,6 +9,7 @@ from digest.ranking import (
     build_profile,
     interests_within,
     paper_text,
+    profile_texts,
     rank,
     read_interests,
     split_exclusions,
@@ -180,6 +181,48 @@ class TestFacets:
         assert (reading.facets, reading.exclusions) == (("Anything on LLM agents",), ("benchmarks",))
         assert read_interests("No particular preference; graph learning").exclusions == ()
 
+    def test_it_reads_exclusions_stated_the_other_way_round(self):
+        cases = {
+            "dictionary learning. I do NOT mean sparse autoencoders, and not lexicons either.": [
+                "sparse autoencoders",
+                "lexicons",
+            ],
+            "pretraining recipes. Multimodal or vision-language models, no please.": [
+                "Multimodal models",
+                "vision-language models",
+            ],
+            "state space models; vision adaptations of Mamba don't interest me, and neither do LSTM papers": [
+                "vision adaptations of Mamba",
+                "LSTM papers",
+            ],
+            "text models. CNNs for images are not what I mean.": ["CNNs for images"],
+            "compression. Pruning I already follow elsewhere, no need for it here.": [
+                "Pruning I already follow elsewhere"
+            ],
+        }
+        for text, excluded in cases.items():
+            reading = read_interests(text)
+            assert list(reading.exclusions) == excluded, text
+            assert len(reading.facets) == 1, text
+
+    def test_question_scaffolding_is_not_part_of_the_topic(self):
+        assert read_interests("What's new in dictionary learning?").facets == ("dictionary learning?",)
+        assert read_interests("Looking for work on scaling laws").facets == ("work on scaling laws",)
+        assert read_interests("What I care about most is hybrid retrieval").facets == ("hybrid retrieval",)
+
+    def test_scaffolding_and_qualifiers_are_not_topics(self):
+        reading = read_interests(
+            "Computational mechanics postdoc here. The questions I care about: neural operators, PDE solvers. "
+            "Mostly for fluid dynamics, but the same ideas for weather are welcome."
+        )
+        assert reading.facets == ("neural operators", "PDE solvers")
+        assert reading.context == ("for fluid dynamics", "but the same ideas for weather are welcome")
+        assert reading.ignored == ("Computational mechanics postdoc here", "The questions I care about")
+        assert (
+            "for fluid dynamics"
+            in profile_texts(interests="neural operators. Mostly for fluid dynamics.")[-1]
+        )
+
     def test_it_leaves_negation_words_inside_topics_alone(self):
         reading = read_interests("word embeddings (skip-gram, GloVe); not only vision but also language")
         assert reading.exclusions == ()
@@ -201,11 +244,15 @@ class TestFacets:
         assert reading.side == (False, True)
 
     def test_a_text_cut_to_fewer_topics_is_read_as_the_original_was(self):
-        text = "Hi! retrieval, ranking, search. Weather models are fine too if learned. Not interested in robotics."
+        text = (
+            "Hi! retrieval, ranking, search. Weather models are fine too if learned. Not interested in robotics. "
+            "Mostly for e-commerce."
+        )
         cut, excluded = interests_within(text, max_facets=4, max_chars=80)
         original, again = read_interests(text), read_interests(cut)
         assert again.facets == original.facets == ("retrieval", "ranking", "search", "Weather models")
         assert again.side == original.side == (False, False, False, True)
+        assert again.context == original.context == ("for e-commerce",)
         assert excluded == ("robotics",)
         assert read_interests(interests_within(text, max_facets=2, max_chars=4)[0]).facets == ("retr", "rank")
 
