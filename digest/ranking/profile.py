@@ -40,6 +40,10 @@ class Profile:
     facet_bias: np.ndarray | None = None  # (f,)
     # How the interests text was read (for showing it to the reader).
     reading: Reading = field(default_factory=Reading)
+    # The mean "more like this" paper (unit length) and how many it averages:
+    # a query of its own, fused with a weight that grows with the clicks.
+    liked_vector: np.ndarray | None = None  # (d,)
+    liked_count: int = 0
 
 
 def _parts(interests: str, exclusions: str) -> tuple[Reading, list[str], list[str], str, list[str]]:
@@ -82,6 +86,10 @@ SIDE_DISCOUNT = 0.05
 
 def _facet_bias(count: int, side: tuple[bool, ...]) -> np.ndarray:
     return -SIDE_DISCOUNT * np.asarray((list(side) + [False] * count)[:count], dtype=np.float32)
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return (vector / max(float(np.linalg.norm(vector)), 1e-6)).astype(np.float32)
 
 
 def _rocchio(vectors: np.ndarray, more: list[np.ndarray], less: list[np.ndarray]) -> np.ndarray:
@@ -197,4 +205,6 @@ def build_profile(
         else None,
         facet_bias=_facet_bias(len(facets), reading.side),
         reading=reading,
+        liked_vector=_unit(np.mean(more, axis=0)) if more else None,
+        liked_count=len(more),
     )

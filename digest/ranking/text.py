@@ -35,7 +35,9 @@ _EXAMPLES = re.compile(
 # How people introduce an interest ("I'm interested in", "I mostly read about"):
 # not part of the topic's name.
 _LEAD = re.compile(
-    r"^(?:(?:but|and|also|so)\s+)?(?:(?:i\s+am|i'm|i’m|im|i)\s+(?:also\s+|mostly\s+|mainly\s+|really\s+|currently\s+)*"
+    r"^(?:(?:but|and|also|so)\s+)?"
+    # "In my PhD I work on X", "for my thesis I read about X": where, not what.
+    r"(?:(?:in|for|during|at)\s+(?:my|our)\s+(?:phd|thesis|master'?s?|job|day\s+job|work|lab|group|team|research)\s*,?\s*)?(?:(?:i\s+am|i'm|i’m|im|i)\s+(?:also\s+|mostly\s+|mainly\s+|really\s+|currently\s+)*"
     r"(?:interested\s+in|into|work(?:ing)?\s+(?:on|in|with)|read(?:ing)?(?:\s+about)?|study(?:ing)?|research(?:ing)?"
     r"|like|love|want|need|follow|care\s+about|look(?:ing)?\s+for)"
     r"|(?:currently\s+)?work(?:ing)?\s+(?:on|in|with)|(?:mostly|mainly|primarily|especially)|my\s+(?:work|research|interests?|focus)\s+(?:is|are)\s+(?:on|in|about)?"

@@ -329,6 +329,19 @@ class TestScoring:
         # says "dataset" somewhere (both lose the same embedding-based share).
         assert penalty[0] > penalty[1] + 0.2
 
+    def test_a_paper_covering_several_parts_of_a_profile_gains_from_the_whole_query(self, monkeypatch):
+        papers = paperset()
+        text = "medical imaging and retrieval search for radiology"
+        with_whole = ranking.score_profiles(papers, [profile(text)])
+        monkeypatch.setattr("digest.ranking.score.WHOLE_QUERY_WEIGHT", 0.0)
+        without = ranking.score_profiles(papers, [profile(text)])
+        gain = with_whole.relevance[0] - without.relevance[0]
+        # Medical retrieval covers both parts; MRI segmentation and dense retrieval one each.
+        assert gain[papers.column(4)] > max(gain[papers.column(3)], gain[papers.column(1)])
+        assert gain[papers.column(10)] < 0  # a paper matching nothing falls below the day's mean
+        # It orders the day's papers; the calibrated score does not depend on the day's other papers.
+        assert with_whole.calibrated == pytest.approx(without.calibrated)
+
     def test_seed_papers_count_as_positives(self):
         papers = paperset()
         seed = [("Magnitude pruning", vector_of(9, papers))]
@@ -353,6 +366,21 @@ class TestScoring:
         assert after[papers.column(1)] > before[papers.column(1)]  # retrieval, like paper 4
         assert after[papers.column(10)] < before[papers.column(10)]  # unrelated
         assert {p.why for p in rank(papers, [more])[1]} <= {"medical imaging"}
+
+    def test_liked_papers_count_as_a_query_that_grows_with_the_clicks(self, monkeypatch):
+        monkeypatch.setattr("digest.ranking.profile.MORE_WEIGHT", 0.0)  # the liked query alone
+        papers = paperset()
+        raw = {
+            clicks: ranking.score_profiles(
+                papers, [profile("medical imaging", more=[vector_of(4, papers)] * clicks)]
+            ).relevance[0][papers.column(1)]
+            for clicks in (0, 1, 6)
+        }
+        assert raw[0] < raw[1] < raw[6]  # dense retrieval, like the liked medical retrieval paper
+        assert (
+            build_profile(key=1, interests="x", more=[vector_of(4, papers)] * 6, embed=fake_embed).liked_count
+            == 6
+        )
 
     def test_a_hedged_side_interest_counts_less(self):
         papers = paperset()
@@ -433,6 +461,15 @@ class TestLexical:
         assert scores.min() >= 0 and scores.max() <= 1
         assert scores[0].argmax() == papers.column(2)
         assert scores[1].max() == 0
+
+    def test_plain_bm25_counts_every_word_of_a_long_query(self):
+        papers = paperset()
+        plain = papers.lexical.bm25(["medical imaging retrieval search"])[0]
+        saturated = papers.lexical.scores(["medical imaging retrieval search"])[0]
+        both, one = papers.column(4), papers.column(3)  # medical retrieval vs MRI segmentation
+        assert plain[both] > 1.5 * plain[one]
+        assert plain[papers.column(10)] == 0
+        assert saturated[both] - saturated[one] < (plain[both] - plain[one]) / plain.max()
 
     def test_it_matches_word_forms_but_keeps_distinct_words_apart(self):
         assert ranking.tokenize("Quantized models") == ranking.tokenize("quantization of the model")
