@@ -13,7 +13,10 @@ per anchor) and runs MMR per reader in Python. Readers share topics (the bench's
 2. combines them per reader with elementwise operations only
    (`score.facet_similarity`, max over anchors, seed papers' rows, penalties,
    `score.calibrated_scores`), for a block of readers sorted by facet count so
-   that "readers with a j-th facet" is a slice;
+   that "readers with a j-th facet" is a slice; each reader's own queries (the
+   whole profile as one query, its liked papers: `score.whole_query`,
+   `score.liked_query`) are one dense and one sparse row per reader, computed
+   per block, and order the papers without being calibrated (Scores.relevance);
 3. selects for the whole block at once: one argpartition per candidate limit,
    then MMR step by step across the block (`selection.mmr_value`,
    `selection.redundancy_after`), instead of a Python loop per reader.
@@ -47,11 +50,14 @@ import numpy as np
 from digest.ranking.papers import PaperSet
 from digest.ranking.profile import Profile
 from digest.ranking.score import (
+    POSITIVE_LIFT,
     calibrated_scores,
     exclusion_penalty,
     facet_similarity,
     hybrid,
+    liked_query,
     positive_similarity,
+    whole_query,
 )
 from digest.ranking.selection import (
     Pick,
@@ -209,22 +215,27 @@ def rank_batch(papers: PaperSet, profiles: list[Profile]) -> dict[int, list[Pick
     for start in range(0, len(order), BLOCK):
         block = [profiles[i] for i in order[start : start + BLOCK]]
         block_facets = [facets[i] for i in order[start : start + BLOCK]]
-        raw, best = _block_scores(day, block, block_facets)
-        picks.update(_select(day, block, [len(f) for f in block_facets], raw, best))
+        raw, relevance, best = _block_scores(day, block, block_facets)
+        picks.update(_select(day, block, [len(f) for f in block_facets], raw, relevance, best))
     return {profile.key: picks[profile.key] for profile in profiles}
 
 
-def _block_scores(day: Day, block: list[Profile], facets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(raw relevance, best anchor), each (readers, papers), as score_profiles computes them.
+def _block_scores(
+    day: Day, block: list[Profile], facets: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(raw, relevance, best anchor), each (readers, papers), as score_profiles computes them.
 
     block is sorted by facet count, most first; facets are its readers' facet
-    vectors. Anchors are each reader's facets then its seed papers; the best
-    anchor is the first with the highest similarity.
+    vectors. Anchors are each reader's facets then its seed papers; raw is the
+    best anchor's calibrated evidence; relevance orders the papers (facets plus
+    the reader's whole and liked queries, seeds plus POSITIVE_LIFT), and the
+    best anchor is the first with the highest relevance.
     """
     papers, facet_rows, exclusion_rows = day.papers, day.facets, day.exclusions
     n, dim = len(papers), papers.vectors.shape[1]
     widths = np.asarray([len(f) for f in facets], dtype=np.intp)
     raw = np.full((len(block), n), -np.inf, dtype=np.float32)
+    relevance = np.full((len(block), n), -np.inf, dtype=np.float32)
     best = np.zeros((len(block), n), dtype=np.intp)
 
     with_facets = int(np.count_nonzero(widths))
@@ -235,10 +246,21 @@ def _block_scores(day: Day, block: list[Profile], facets: list[np.ndarray]) -> t
             [t for p, f in zip(block, facets, strict=False) for t in p.facets[: len(f)]],
             np.vstack(facets[:with_facets]),
         )
-        whole = facet_rows.rows(
-            [p.summary for p in block[:with_facets]],
-            np.vstack([np.asarray(p.summary_vector, dtype=np.float32) for p in block[:with_facets]]),
+        summary_vectors = np.vstack(
+            [np.asarray(p.summary_vector, dtype=np.float32) for p in block[:with_facets]]
         )
+        summaries = [p.summary for p in block[:with_facets]]
+        whole = facet_rows.rows(summaries, summary_vectors)
+        # The reader's own queries (a summary is seldom shared): the whole one, and its liked papers.
+        boost = whole_query(summary_vectors @ papers.vectors.T, papers.lexical.bm25(summaries))
+        liked = [
+            r for r, p in enumerate(block[:with_facets]) if p.liked_vector is not None and p.liked_count > 0
+        ]
+        if liked:
+            liked_vectors = np.vstack([np.asarray(block[r].liked_vector, dtype=np.float32) for r in liked])
+            boost[liked] += liked_query(
+                liked_vectors @ papers.vectors.T, np.asarray([block[r].liked_count for r in liked])
+            )
         starts = np.cumsum(widths[:with_facets]) - widths[:with_facets]
         bias = np.zeros((with_facets, int(widths[0])), dtype=np.float32)
         for r, profile in enumerate(block[:with_facets]):
@@ -249,23 +271,29 @@ def _block_scores(day: Day, block: list[Profile], facets: list[np.ndarray]) -> t
         for j in range(int(widths[0])):
             have = int(np.count_nonzero(widths > j))  # readers with a j-th facet: a prefix
             similarity = facet_similarity(facet_table[starts[:have] + j], whole[:have], bias[:have, j])
+            ordered = similarity + boost[:have]
             if j == 0:
                 raw[:have] = similarity
+                relevance[:have] = ordered
                 continue
-            # The first anchor wins a tie, as argmax does in score_profiles.
-            np.greater(similarity, raw[:have], out=better[:have])
             np.maximum(raw[:have], similarity, out=raw[:have])
+            # The first anchor wins a tie, as argmax does in score_profiles.
+            np.greater(ordered, relevance[:have], out=better[:have])
+            np.maximum(relevance[:have], ordered, out=relevance[:have])
             np.copyto(best[:have], j, where=better[:have])
 
     for r, profile in enumerate(block):
         positives = _rows_of(profile.positive_vectors, dim)
         if len(positives):  # seed papers and "more like this" papers: a reader's own rows, rare
             for k, similarity in enumerate(positive_similarity(positives @ papers.vectors.T)):
-                better_k = similarity > raw[r]
                 np.maximum(raw[r], similarity, out=raw[r])
+                ordered = similarity + POSITIVE_LIFT
+                better_k = ordered > relevance[r]
+                np.maximum(relevance[r], ordered, out=relevance[r])
                 np.copyto(best[r], widths[r] + k, where=better_k)
         elif not widths[r]:
             raw[r] = -1.0  # nothing to match
+            relevance[r] = -1.0
 
     exclusions = [_rows_of(p.exclusion_vectors, dim) for p in block]
     excluding = [r for r, e in enumerate(exclusions) if len(e)]
@@ -278,25 +306,32 @@ def _block_scores(day: Day, block: list[Profile], facets: list[np.ndarray]) -> t
         # A reader's exclusion rows are contiguous: one reduceat gives each reader's penalty.
         penalty = np.maximum.reduceat(penalties, np.cumsum(counts) - counts, axis=0)
         raw[excluding] = raw[excluding] - penalty
-    return raw, best
+        relevance[excluding] = relevance[excluding] - penalty
+    return raw, relevance, best
 
 
 def _select(
-    day: Day, block: list[Profile], widths: list[int], raw: np.ndarray, best: np.ndarray
+    day: Day,
+    block: list[Profile],
+    widths: list[int],
+    raw: np.ndarray,
+    relevance: np.ndarray,
+    best: np.ndarray,
 ) -> dict[int, list[Pick]]:
     """selection.select for every reader of the block at once: exclude ids, threshold, candidates, MMR.
 
-    widths: each reader's number of facet anchors.
+    widths: each reader's number of facet anchors. The threshold applies to the
+    calibrated scores (from raw); candidates and MMR follow relevance.
     """
     papers = day.papers
     n = len(papers)
-    scores = calibrated_scores(raw, papers.popularity)
-    calibrated = scores.copy()
+    calibrated = calibrated_scores(raw, papers.popularity)
+    scores = relevance.copy()  # the order of papers, with what may not be picked at -inf
     for r, profile in enumerate(block):
         columns = [c for c in map(papers.column, profile.exclude_ids) if c is not None]
         scores[r, columns] = -np.inf
     thresholds = np.asarray([p.threshold for p in block], dtype=np.float32)
-    scores[scores < thresholds[:, None]] = -np.inf
+    scores[calibrated < thresholds[:, None]] = -np.inf
     sizes = np.asarray([max(0, int(p.size)) for p in block], dtype=np.intp)
     dim = papers.vectors.shape[1]
     anchored = np.asarray(
@@ -321,7 +356,7 @@ def _select(
         open_[rows, :limit] = np.isfinite(np.take_along_axis(found_scores, by_score, axis=1))
 
     # MMR, one pick per step for every reader still picking.
-    relevance = mmr_relevance(np.take_along_axis(raw, candidates, axis=1), papers.popularity[candidates])
+    worth = mmr_relevance(np.take_along_axis(relevance, candidates, axis=1), papers.popularity[candidates])
     anchors = np.take_along_axis(best, candidates, axis=1)
     redundancy = np.zeros(candidates.shape, dtype=np.float32)
     served = np.zeros(candidates.shape, dtype=np.float32)
@@ -332,9 +367,9 @@ def _select(
         if not len(picking):
             break
         if step:
-            mmr = mmr_value(relevance[picking], redundancy[picking], served[picking])
+            mmr = mmr_value(worth[picking], redundancy[picking], served[picking])
         else:
-            mmr = relevance[picking].copy()
+            mmr = worth[picking].copy()
         mmr[~open_[picking]] = -np.inf
         pick = np.argmax(mmr, axis=1)
         chosen[picking, step] = pick

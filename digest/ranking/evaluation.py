@@ -13,7 +13,7 @@ Methods:
 - rrf: reciprocal-rank fusion (k=60) of the two.
 - ours: digest.ranking (facets, hybrid, exclusions, seeds, calibration, MMR):
   the first RANKED_BY_SELECTION papers in the order `rank` would send them,
-  then the rest by calibrated score.
+  then the rest by relevance (Scores.relevance).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import functools
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -210,7 +210,7 @@ class Rankers:
         )
 
     def ours(self, built: ranking.Profile) -> list[int]:
-        """Corpus positions in the order `rank` would send them, then the rest by score; excluded papers left out."""
+        """Corpus positions in the order `rank` would send them, then the rest by relevance; excluded papers left out."""
         scores = ranking.score_profiles(self.corpus.papers, [built])
         picks = ranking.select(
             self.corpus.papers,
@@ -218,11 +218,11 @@ class Rankers:
             scores.calibrated[0],
             scores.best_anchor[0],
             scores.anchor_labels[0],
-            scores.raw[0],
+            scores.relevance[0],
         )
         head = [int(p.paper_id) for p in picks]  # ids are corpus positions here
         skip = set(head) | set(built.exclude_ids)
-        order = np.argsort(-scores.calibrated[0], kind="stable")
+        order = np.argsort(-scores.relevance[0], kind="stable")
         return head + [int(i) for i in order if int(i) not in skip]
 
     def rankings(self, profile: DevProfile) -> dict[str, list[int]]:
@@ -302,10 +302,10 @@ def groups(
 ) -> list[tuple[str, list[DevProfile]]]:
     """Profiles grouped by split, then by writing style ("split=tune", "style=prose"); unset fields are skipped."""
     out = []
-    for field in by:
-        values = sorted({getattr(p, field) for p in profiles if getattr(p, field)})
-        if len(values) > 1 or (field == "style" and values):
-            out += [(f"{field}={v}", [p for p in profiles if getattr(p, field) == v]) for v in values]
+    for attribute in by:
+        values = sorted({getattr(p, attribute) for p in profiles if getattr(p, attribute)})
+        if len(values) > 1 or (attribute == "style" and values):
+            out += [(f"{attribute}={v}", [p for p in profiles if getattr(p, attribute) == v]) for v in values]
     return out
 
 
@@ -330,6 +330,13 @@ class FeedbackResult:
     # Relevant papers (grade >= 1) received in the digests up to each day, inclusive.
     clicking_received: list[int]
     twin_received: list[int]
+    # nDCG@10 of both twins' rankings over the same pool: the relevant papers
+    # neither twin was sent yet. Once the two digests differ, the pools above
+    # differ too: a reader whose clicks brought the relevant papers sooner is
+    # left with fewer and harder ones, which the per-twin figure counts against
+    # the clicks. This one compares the two rankings on equal terms.
+    clicking_common: list[float] = field(default_factory=list)
+    twin_common: list[float] = field(default_factory=list)
 
 
 def simulate_feedback(
@@ -349,7 +356,9 @@ def simulate_feedback(
     >= 1) "more like this" and the others "less like this"; the next day's
     profile is built from those clicks through ranking.reader_examples and
     build_profile, as digest.profiles builds it from Feedback rows. Each twin is
-    scored with nDCG@10 of its full ranking against its own papers not yet sent.
+    scored with nDCG@10 of its full ranking against its own papers not yet sent,
+    and both against the papers that neither was sent yet (clicking_common,
+    twin_common).
     """
     rankers = Rankers(corpus, embed)
     results = []
@@ -357,27 +366,47 @@ def simulate_feedback(
         judgments, _ = corpus.judgments(profile)
         seeds = set(_seed_columns(corpus, profile.seeds))
         grade = {i: judgments.get(pid, 0) for i, pid in enumerate(corpus.paper_ids) if i not in seeds}
-        curves: dict[str, list[float]] = {}
-        received: dict[str, list[int]] = {}
-        for clicks in (True, False):
-            signals: dict[int, int] = {}
-            sent: set[int] = set()
-            curve, got = [], []
-            for _day in range(rounds + 1):
-                built = rankers.profile(profile, signals=signals, sent=frozenset(sent))
-                ranked = rankers.ours(built)
-                left = {str(i): g for i, g in grade.items() if g > 0 and i not in sent and i not in signals}
-                curve.append(ndcg_at_k([str(i) for i in ranked], left, 10))
-                digest = ranked[:digest_size]
-                sent.update(digest)
-                got.append(sum(1 for i in sent if grade.get(i, 0) >= 1))
-                if clicks:
+        curves: dict[str, list[float]] = {"clicking": [], "twin": []}
+        common: dict[str, list[float]] = {"clicking": [], "twin": []}
+        received: dict[str, list[int]] = {"clicking": [], "twin": []}
+        signals: dict[int, int] = {}  # the clicking twin's clicks
+        sent: dict[str, set[int]] = {"clicking": set(), "twin": set()}
+        for _day in range(rounds + 1):
+            ranked = {
+                who: [
+                    str(i)
+                    for i in rankers.ours(
+                        rankers.profile(
+                            profile,
+                            signals=signals if who == "clicking" else None,
+                            sent=frozenset(sent[who]),
+                        )
+                    )
+                ]
+                for who in ("clicking", "twin")
+            }
+            sent_to_either = sent["clicking"] | sent["twin"]
+            neither = {str(i): g for i, g in grade.items() if g > 0 and i not in sent_to_either}
+            for who in ("clicking", "twin"):
+                left = {str(i): g for i, g in grade.items() if g > 0 and i not in sent[who]}
+                curves[who].append(ndcg_at_k(ranked[who], left, 10))
+                pool = [i for i in ranked[who] if int(i) not in sent_to_either]
+                common[who].append(ndcg_at_k(pool, neither, 10))
+            for who in ("clicking", "twin"):
+                digest = [int(i) for i in ranked[who][:digest_size]]
+                sent[who].update(digest)
+                received[who].append(sum(1 for i in sent[who] if grade.get(i, 0) >= 1))
+                if who == "clicking":
                     signals.update({i: 1 if grade.get(i, 0) >= 1 else -1 for i in digest})
-            curves["clicking" if clicks else "twin"] = curve
-            received["clicking" if clicks else "twin"] = got
         results.append(
             FeedbackResult(
-                profile.id, curves["clicking"], curves["twin"], received["clicking"], received["twin"]
+                profile.id,
+                curves["clicking"],
+                curves["twin"],
+                received["clicking"],
+                received["twin"],
+                common["clicking"],
+                common["twin"],
             )
         )
     return results
@@ -386,24 +415,34 @@ def simulate_feedback(
 def format_feedback(results: Sequence[FeedbackResult], *, report_rounds: Sequence[int] = (1, 3, 5)) -> str:
     """Mean nDCG@10 before any click and after each reported round, clicking vs never clicking.
 
-    "relevant received": relevant papers in all readers' digests up to and
-    including that day, clicking vs never clicking.
+    "gain", "worse" (readers more than 0.02 behind their twin), "better" and the
+    worst reader: first over each twin's own papers not yet sent, then ("same
+    pool") over the papers neither twin was sent yet. "received": relevant
+    papers in all readers' digests up to and including that day, clicking vs
+    never clicking.
     """
     lines = [
-        f"{'after':<10} {'clicking':>9} {'twin':>7} {'gain':>7} {'worse>0.02':>11} {'better':>7}  worst (profile)"
+        f"{'after':<10} {'clicking':>8} {'twin':>6} {'gain':>7} {'worse':>5} {'better':>6} {'worst (reader)':<16}"
+        f" | same pool: {'gain':>7} {'worse':>5} {'better':>6} {'worst (reader)':<16} | received"
     ]
     rounds = len(results[0].clicking) - 1 if results else 0
+
+    def cells(clicking: np.ndarray, twin: np.ndarray) -> str:
+        diff = clicking - twin
+        worst = int(np.argmin(diff))
+        return (
+            f"{diff.mean():>+7.3f} {int((diff < -0.02).sum()):>5} {int((diff > 0.02).sum()):>6} "
+            f"{f'{diff[worst]:+.3f} ({results[worst].profile})':<16}"
+        )
+
     for r in [0, *[r for r in report_rounds if r <= rounds]]:
         clicking = np.array([x.clicking[r] for x in results])
         twin = np.array([x.twin[r] for x in results])
-        diff = clicking - twin
-        worst = int(np.argmin(diff))
         label = "no click" if r == 0 else f"{r} round{'s' if r > 1 else ''}"
         lines.append(
-            f"{label:<10} {clicking.mean():>9.3f} {twin.mean():>7.3f} {diff.mean():>+7.3f} "
-            f"{int((diff < -0.02).sum()):>11} {int((diff > 0.02).sum()):>7}  "
-            f"{f'{diff[worst]:+.3f} ({results[worst].profile})':<16} "
-            f"{sum(x.clicking_received[r] for x in results):>8} vs {sum(x.twin_received[r] for x in results):<7}"
+            f"{label:<10} {clicking.mean():>8.3f} {twin.mean():>6.3f} {cells(clicking, twin)}"
+            f" | same pool: {cells(np.array([x.clicking_common[r] for x in results]), np.array([x.twin_common[r] for x in results]))}"
+            f" | {sum(x.clicking_received[r] for x in results)} vs {sum(x.twin_received[r] for x in results)}"
         )
     return "\n".join(lines)
 

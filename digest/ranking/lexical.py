@@ -74,6 +74,28 @@ class LexicalIndex:
             shape=(len(queries), self.weights.shape[0]),
         )
 
+    def bm25(self, queries: Sequence[str]) -> np.ndarray:
+        """(queries, papers) plain BM25: every query word counts once, nothing saturates.
+
+        Unlike `scores`, a paper that matches more of a long query's words
+        scores higher however many it already matches: how much of a whole
+        profile a paper covers.
+        """
+        indptr: list[int] = [0]
+        indices: list[int] = []
+        for query in queries:
+            indices.extend(self.vocab[w] for w in dict.fromkeys(tokenize(query)) if w in self.vocab)
+            indptr.append(len(indices))
+        matrix = sp.csr_matrix(
+            (
+                np.ones(len(indices), dtype=np.float32),
+                np.asarray(indices, dtype=np.int32),
+                np.asarray(indptr),
+            ),
+            shape=(len(queries), self.weights.shape[0]),
+        )
+        return (matrix @ self.weights).toarray()
+
     def scores(self, queries: Sequence[str]) -> np.ndarray:
         """(queries, papers) lexical scores in 0..1."""
         raw = (self.query_matrix(queries) @ self.weights).toarray()

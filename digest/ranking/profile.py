@@ -40,6 +40,10 @@ class Profile:
     facet_bias: np.ndarray | None = None  # (f,)
     # How the interests text was read (for showing it to the reader).
     reading: Reading = field(default_factory=Reading)
+    # The mean "more like this" paper (unit length) and how many it averages:
+    # a query of its own, fused with a weight that grows with the clicks.
+    liked_vector: np.ndarray | None = None  # (d,)
+    liked_count: int = 0
 
 
 def _parts(interests: str, exclusions: str) -> tuple[Reading, list[str], list[str], str, list[str]]:
@@ -47,8 +51,10 @@ def _parts(interests: str, exclusions: str) -> tuple[Reading, list[str], list[st
     facets = list(reading.facets)
     # Exclusions typed into the interests text count like those of the exclusions field.
     excluded = list(dict.fromkeys([*split_exclusions(exclusions), *reading.exclusions]))
-    summary = " ".join(facets)
-    return reading, facets, excluded, summary, facets + excluded + ([summary] if len(facets) > 1 else [])
+    # The whole profile, read as one query: its topics and the clauses that qualify them.
+    summary = " ".join([*facets, *reading.context])
+    whole = len(facets) > 1 or bool(reading.context)
+    return reading, facets, excluded, summary, facets + excluded + ([summary] if facets and whole else [])
 
 
 def reader_examples(
@@ -82,6 +88,10 @@ def _facet_bias(count: int, side: tuple[bool, ...]) -> np.ndarray:
     return -SIDE_DISCOUNT * np.asarray((list(side) + [False] * count)[:count], dtype=np.float32)
 
 
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return (vector / max(float(np.linalg.norm(vector)), 1e-6)).astype(np.float32)
+
+
 def _rocchio(vectors: np.ndarray, more: list[np.ndarray], less: list[np.ndarray]) -> np.ndarray:
     """Rows moved toward the mean "more like this" paper and away from the mean "less" one, renormalised."""
     if not len(vectors) or not (more or less):
@@ -100,7 +110,8 @@ def describe_interests(
 ) -> dict[str, list[str] | str]:
     """How ranking reads what a reader typed, for showing it back before the first email.
 
-    Topics (core, then side interests), what is left out (the exclusions field
+    Topics (core, then side interests), the clauses read as context of the
+    whole profile ("for language models"), what is left out (the exclusions field
     and exclusions typed in the text), seed papers by title, and the filler that
     was ignored; "text" is one line: "Topics: … · Leaving out: … · Papers like: …".
     """
@@ -112,6 +123,8 @@ def describe_interests(
         parts.append("Topics: " + "; ".join(topics))
     if side_topics:
         parts.append("Also, less often: " + "; ".join(side_topics))
+    if reading.context:
+        parts.append("In the context of: " + "; ".join(reading.context))
     if excluded:
         parts.append("Leaving out: " + "; ".join(excluded))
     if papers_like:
@@ -119,6 +132,7 @@ def describe_interests(
     return {
         "topics": topics,
         "side_topics": side_topics,
+        "context": list(reading.context),
         "leaving_out": excluded,
         "papers_like": list(papers_like),
         "ignored": list(reading.ignored),
@@ -186,7 +200,11 @@ def build_profile(
         threshold=threshold,
         exclude_ids=frozenset(int(i) for i in exclude_ids),
         summary=summary,
-        summary_vector=(vectors[-1] if len(facets) > 1 else vectors[0]) if facets else None,
+        summary_vector=(vectors[-1] if len(facets) > 1 or reading.context else vectors[0])
+        if facets
+        else None,
         facet_bias=_facet_bias(len(facets), reading.side),
         reading=reading,
+        liked_vector=_unit(np.mean(more, axis=0)) if more else None,
+        liked_count=len(more),
     )

@@ -18,20 +18,44 @@ COSINE_WEIGHT = 0.5
 # Each facet's similarity is blended with the whole profile's (all facets as
 # one query): "SPLADE" alone is ambiguous, "SPLADE" among retrieval facets is not.
 SUMMARY_WEIGHT = 0.5
+# The whole profile read as one query, the way a search box reads it: its
+# embedding cosine and its plain (unsaturated) BM25 against every paper, each
+# standardised over the papers scored (z-scores, so the two scales add up),
+# averaged, and added with this weight (raw scale, per standard deviation).
+# The facets' max rewards a paper that squarely matches one part of a profile;
+# this rewards one that covers several parts of a long text at once, which is
+# where fusing whole-text BM25 and cosine (RRF) beat the facets on prose.
+# It orders the papers (Scores.relevance) but is not calibrated: a z-score
+# says how a paper compares with the day's others, which depends on the day,
+# while the calibrated score must mean the same every day (Scores.raw).
+WHOLE_QUERY_WEIGHT = 0.1
+# "More like this" clicks as one more query: the cosine of each paper to the
+# mean liked paper, standardised like the whole query, added with a weight that
+# grows with the evidence, LIKED_WEIGHT * m / (m + LIKED_PRIOR) for m liked
+# papers. (The clicks also move the profile's vectors: see
+# digest.ranking.profile.MORE_WEIGHT.)
+LIKED_WEIGHT = 0.05
+LIKED_PRIOR = 3
 # Seed papers: paper-to-paper cosine runs higher than query-to-paper cosine
 # (two related abstracts share a lot of vocabulary), so it is shifted and scaled
 # onto the facet scale before it competes with the facets.
 POSITIVE_SCALE = 0.8
 POSITIVE_SHIFT = -0.22
+# In the order of papers (Scores.relevance) the whole query lifts the facets by
+# about this much where papers turn relevant (the logistic fitted on relevance
+# instead of raw centres 0.2 higher), so seeds are lifted as much to keep
+# competing; the whole query itself backs what the reader wrote, not the seeds.
+POSITIVE_LIFT = 0.2
 # Exclusions: hybrid similarity to an exclusion above the margin costs that
 # much, times the weight: a paper squarely about an excluded topic sinks.
 EXCLUSION_MARGIN = 0.25
 EXCLUSION_WEIGHT = 1.5
 # Calibration: score = 1 / (1 + exp(-(raw - CENTER) / SCALE)), fitted by
-# logistic regression of the dev set's tune-half grades (>=1 = relevant) on raw.
+# logistic regression of the tune parts' grades (>=1 = relevant) on raw: the
+# dev set's tune half and the odd readers of digest/data/heldout.json.
 # Changes to the hybrid weights above need a refit: see digest.ranking.evaluation.
 CALIBRATION_CENTER = 0.412
-CALIBRATION_SCALE = 0.045
+CALIBRATION_SCALE = 0.043
 
 
 def _rows(matrix: np.ndarray | None, dim: int) -> np.ndarray:
@@ -75,6 +99,21 @@ def exclusion_penalty(cosine: np.ndarray, lexical: np.ndarray, phrase: np.ndarra
     return EXCLUSION_WEIGHT * np.clip(hybrid(cosine, lexical * phrase) - EXCLUSION_MARGIN, 0, None)
 
 
+def standardised(rows: np.ndarray) -> np.ndarray:
+    """Each row as z-scores over its papers (a constant row is all zeros)."""
+    return (rows - rows.mean(axis=1, keepdims=True)) / rows.std(axis=1, keepdims=True).clip(1e-6)
+
+
+def whole_query(cosine: np.ndarray, bm25: np.ndarray) -> np.ndarray:
+    """The whole profile read as one query, for the order of papers: its cosine and plain BM25 rows, z-scored."""
+    return WHOLE_QUERY_WEIGHT * (standardised(cosine) + standardised(bm25)) / 2
+
+
+def liked_query(cosine: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Rows of cosine to each reader's mean liked paper, z-scored, weighted by how many papers it averages."""
+    return (LIKED_WEIGHT * counts / (counts + LIKED_PRIOR))[:, None] * standardised(cosine)
+
+
 def calibrate(raw: np.ndarray) -> np.ndarray:
     """Raw relevance -> 0..1, a fixed logistic (see CALIBRATION_*)."""
     return (1.0 / (1.0 + np.exp(-(raw - CALIBRATION_CENTER) / CALIBRATION_SCALE))).astype(np.float32)
@@ -91,6 +130,9 @@ class Scores:
 
     calibrated: np.ndarray  # (profiles, papers) 0..1, popularity included
     raw: np.ndarray  # (profiles, papers) before calibration, for refitting it
+    # (profiles, papers) the order of papers: raw plus the whole-query and
+    # liked-papers evidence, relative to the day's papers (raw scale)
+    relevance: np.ndarray
     best_anchor: np.ndarray  # (profiles, papers) index into anchor_labels[profile]
     anchor_labels: list[list[str]]
 
@@ -141,20 +183,31 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
         ]
         or [np.zeros(0, np.float32)]
     )
+    has = np.asarray([p.summary_vector is not None and len(p.facets) > 0 for p in profiles], dtype=bool)
+    # Per profile, what orders its papers beyond the calibrated evidence: the
+    # whole query and the liked query (see WHOLE_QUERY_WEIGHT, LIKED_WEIGHT).
+    boost = np.zeros((count, n), dtype=np.float32)
     if is_facet.any():
         # Each facet is read in the context of the whole profile.
-        has = np.asarray([p.summary_vector is not None and len(p.facets) > 0 for p in profiles])
         whole_vec = np.vstack([p.summary_vector for p, h in zip(profiles, has, strict=True) if h]).astype(
             np.float32
         )
-        whole = hybrid(
-            whole_vec @ papers.vectors.T,
-            papers.lexical.scores([p.summary for p, h in zip(profiles, has, strict=True) if h]),
-        )
+        whole_text = [p.summary for p, h in zip(profiles, has, strict=True) if h]
+        whole_cosine = whole_vec @ papers.vectors.T
+        whole = hybrid(whole_cosine, papers.lexical.scores(whole_text))
+        boost[has] = whole_query(whole_cosine, papers.lexical.bm25(whole_text))
         row_of = np.cumsum(has) - 1
         facet_owner = np.repeat(np.arange(count), facet_counts)
         facet_rows = hybrid(sims[is_facet], papers.lexical.scores(facet_text))
         sims[is_facet] = facet_similarity(facet_rows, whole[row_of[facet_owner]], bias)
+    liked = np.asarray(
+        [p.liked_vector is not None and p.liked_count > 0 and h for p, h in zip(profiles, has, strict=True)],
+        dtype=bool,
+    )
+    if liked.any():
+        counts = np.asarray([p.liked_count for p, ok in zip(profiles, liked, strict=True) if ok])
+        liked_vec = np.vstack([p.liked_vector for p, ok in zip(profiles, liked, strict=True) if ok])
+        boost[liked] += liked_query(liked_vec.astype(np.float32) @ papers.vectors.T, counts)
 
     # Pad to (profiles, max anchors, papers) so max/argmax run in one call.
     per_profile = facet_counts + positive_counts
@@ -163,9 +216,15 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
     owner = np.repeat(np.arange(count), per_profile)
     slot = np.arange(len(owner)) - np.repeat(np.cumsum(per_profile) - per_profile, per_profile)
     padded[owner, slot] = sims
-    best_anchor = padded.argmax(axis=1)
     raw = padded.max(axis=1)
     raw[per_profile == 0] = -1.0
+    # The order of papers: the whole query backs every facet, seeds are lifted
+    # alike (POSITIVE_LIFT); the winning anchor there is the pick's "why".
+    padded[owner[is_facet], slot[is_facet]] += boost[owner[is_facet]]
+    padded[owner[~is_facet], slot[~is_facet]] += POSITIVE_LIFT
+    best_anchor = padded.argmax(axis=1)
+    relevance = padded.max(axis=1)
+    relevance[per_profile == 0] = -1.0
 
     # Exclusions: hybrid similarity like facets, past a margin. ("Less like
     # this" clicks are not penalties: they moved the profile's vectors, see
@@ -184,6 +243,9 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
         penalty = np.zeros((count, n), dtype=np.float32)
         penalty[has] = np.maximum.reduceat(pen, starts, axis=0)
         raw = raw - penalty
+        relevance = relevance - penalty
 
     calibrated = calibrated_scores(raw, papers.popularity)
-    return Scores(calibrated=calibrated, raw=raw, best_anchor=best_anchor, anchor_labels=labels)
+    return Scores(
+        calibrated=calibrated, raw=raw, relevance=relevance, best_anchor=best_anchor, anchor_labels=labels
+    )

@@ -33,9 +33,9 @@ def candidate_limit(size: int, papers: int) -> int:
     return min(papers, max(size * CANDIDATES_PER_PICK, MIN_CANDIDATES))
 
 
-def mmr_relevance(raw: np.ndarray, popularity: np.ndarray) -> np.ndarray:
-    """What MMR trades off: raw relevance (the logistic flattens the top) plus the upvote tie-breaker."""
-    return raw + popularity * CALIBRATION_SCALE
+def mmr_relevance(relevance: np.ndarray, popularity: np.ndarray) -> np.ndarray:
+    """What MMR trades off: relevance (Scores.relevance, raw scale: the logistic flattens the top) plus the upvote tie-breaker."""
+    return relevance + popularity * CALIBRATION_SCALE
 
 
 def mmr_value(relevance: np.ndarray, redundancy: np.ndarray, served: np.ndarray) -> np.ndarray:
@@ -61,34 +61,34 @@ def select(
     scores: np.ndarray,
     best_anchor: np.ndarray,
     labels: list[str],
-    raw: np.ndarray | None = None,
+    relevance: np.ndarray | None = None,
 ) -> list[Pick]:
     """Never-sent-before, threshold, then MMR with a facet-repeat charge, up to the profile's size.
 
-    scores are calibrated (threshold, Pick.score); MMR trades off on raw relevance,
-    where the logistic has not flattened the top of the list.
+    scores are calibrated (threshold, Pick.score); the candidates and the MMR
+    trade-off follow relevance (Scores.relevance, raw scale: the logistic has
+    not flattened the top of the list, and the whole query orders the papers).
     """
     if not labels:  # nothing to match: no facets, no seeds
         return []
-    scores = scores.copy()
-    raw = scores if raw is None else raw
+    order = (scores if relevance is None else relevance).copy()
     for paper_id in profile.exclude_ids:
         column = papers.column(paper_id)
         if column is not None:
-            scores[column] = -np.inf
-    scores[scores < profile.threshold] = -np.inf
+            order[column] = -np.inf
+    order[scores < profile.threshold] = -np.inf
     size = max(0, int(profile.size))
-    if not size or not len(scores):
+    if not size or not len(order):
         return []
-    limit = candidate_limit(size, len(scores))
-    candidates = np.argpartition(-scores, limit - 1)[:limit]
-    candidates = candidates[np.isfinite(scores[candidates])]
-    candidates = candidates[np.argsort(-scores[candidates], kind="stable")]
+    limit = candidate_limit(size, len(order))
+    candidates = np.argpartition(-order, limit - 1)[:limit]
+    candidates = candidates[np.isfinite(order[candidates])]
+    candidates = candidates[np.argsort(-order[candidates], kind="stable")]
     if not len(candidates):
         return []
     vectors = papers.vectors[candidates]
     similarity = vectors @ vectors.T
-    relevance = mmr_relevance(raw[candidates], papers.popularity[candidates])
+    relevance = mmr_relevance(order[candidates], papers.popularity[candidates])
     anchors = best_anchor[candidates]
     redundancy = np.zeros(len(candidates), dtype=np.float32)
     served = np.zeros(max(int(anchors.max()) + 1, 1), dtype=np.float32)
@@ -136,6 +136,6 @@ def rank(papers: PaperSet, profiles: list[Profile]) -> dict[int, list[Pick]]:
                 scores.calibrated[row],
                 scores.best_anchor[row],
                 scores.anchor_labels[row],
-                scores.raw[row],
+                scores.relevance[row],
             )
     return picks

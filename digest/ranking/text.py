@@ -35,10 +35,16 @@ _EXAMPLES = re.compile(
 # How people introduce an interest ("I'm interested in", "I mostly read about"):
 # not part of the topic's name.
 _LEAD = re.compile(
-    r"^(?:(?:but|and|also|so)\s+)?(?:(?:i\s+am|i'm|i’m|im|i)\s+(?:also\s+|mostly\s+|mainly\s+|really\s+|currently\s+)*"
+    r"^(?:(?:but|and|also|so)\s+)?"
+    # "In my PhD I work on X", "for my thesis I read about X": where, not what.
+    r"(?:(?:in|for|during|at)\s+(?:my|our)\s+(?:phd|thesis|master'?s?|job|day\s+job|work|lab|group|team|research)\s*,?\s*)?(?:(?:i\s+am|i'm|i’m|im|i)\s+(?:also\s+|mostly\s+|mainly\s+|really\s+|currently\s+)*"
     r"(?:interested\s+in|into|work(?:ing)?\s+(?:on|in|with)|read(?:ing)?(?:\s+about)?|study(?:ing)?|research(?:ing)?"
     r"|like|love|want|need|follow|care\s+about|look(?:ing)?\s+for)"
-    r"|(?:currently\s+)?work(?:ing)?\s+(?:on|in|with)|(?:mostly|mainly|primarily|especially)|my\s+(?:work|research|interests?|focus)\s+(?:is|are)\s+(?:on|in|about)?)\s+",
+    r"|(?:currently\s+)?work(?:ing)?\s+(?:on|in|with)|(?:mostly|mainly|primarily|especially)|my\s+(?:work|research|interests?|focus)\s+(?:is|are)\s+(?:on|in|about)?"
+    # Question scaffolding: "what's new in X?", "anything on X", "I'd like to know about X".
+    r"|what(?:'s|’s|\s+is)\s+(?:new|happening|going\s+on)\s+(?:in|on|about|with)"
+    r"|any\s+(?:news|papers|work|progress)\s+(?:on|about|in)|(?:i'd|i’d|i\s+would)\s+like\s+(?:to\s+(?:know|read|see|learn|follow)\s+(?:more\s+)?(?:about|on)?)?"
+    r"|(?:i'm\s+|i\s+am\s+|we're\s+|we\s+are\s+)?looking\s+for|what\s+i\s+care\s+about(?:\s+most)?\s+is|i\s+mean)\s+",
     re.I,
 )
 _ITEM_SEPARATOR = re.compile(r",|\s+/\s+|\|")
@@ -107,7 +113,8 @@ _THANKS = re.compile(
 _SELF_INTRO = re.compile(
     r"^(?:i\s+am|i'm|i’m|im)\s+(?:a|an|the)?\s*(?:[\w/-]+\s+){0,4}?"
     r"(?:student|researcher|engineer|scientist|postdoc|professor|developer|candidate|lecturer|practitioner"
-    r"|analyst|manager|founder|academic|hobbyist|data\s+scientist)s?\b"
+    r"|analyst|manager|founder|academic|hobbyist|data\s+scientist|theorist|physicist|mathematician|statistician"
+    r"|clinician|linguist)s?\b"
     r"(?:\s+(?:at|in|from|with|of|on)\s+(?:a|an|the|my|our)\b[^,.;:!?]*)?[\s,]*(?:and\s+)?",
     re.I,
 )
@@ -116,10 +123,11 @@ _SELF_INTRO = re.compile(
 # particular preference" are not negations.
 _NEGATION_CUE = re.compile(
     r"(?:^|[,;:–—]\s*|\s-\s|\s+but\s+|\s+(?=(?:except|excluding)\b))"
-    r"(?:(?:i\s+am|i'm|i’m|im)\s+)?(?:(?:really|definitely|absolutely)\s+)?"
+    r"(?:(?:so|and|but)\s+)?(?:(?:i\s+am|i'm|i’m|im)\s+)?(?:(?:really|definitely|absolutely)\s+)?"
     r"(?:"
     r"(?:not|no\s+longer)\s+(?:really\s+|very\s+|that\s+|too\s+)?(?:interested\s+in|into|keen\s+on|looking\s+for|about|after)"
-    r"|i\s+(?:do\s+not|don't|don’t|dont)\s+(?:really\s+)?(?:care\s+(?:about|for)|want|need|like|read)"
+    r"|i\s+(?:do\s+not|don't|don’t|dont)\s+(?:really\s+)?(?:care\s+(?:about|for)|want|need|like|read|mean)"
+    r"|neither(?:\s+(?:do|does|are|is))?|nor"
     r"|(?:please\s+)?(?:no|not|nothing\s+(?:on|about)|anything\s+but|everything\s+but|all\s+but"
     r"|except(?:\s+for)?|excluding|exclude|without|avoid|but\s+not|never)"
     r")(?=\s)(?!\s+(?:only|just|necessarily|sure|preference|particular|specific|strong|matter|problem|idea|doubt)\b)[\s:]*",
@@ -127,13 +135,47 @@ _NEGATION_CUE = re.compile(
 )
 # "X is out of scope", "X are not relevant to me", "X is off-topic".
 _NEGATED_TOPIC = re.compile(
-    r"^(?P<topic>.+?)\s+(?:is|are)\s+(?:(?:really|definitely|totally|completely)\s+)?"
+    r"(?:^|,\s*)(?:(?:so|and|but)\s+)?(?P<topic>[^,]+?)(?:\s+(?:is|are)\s+(?:(?:really|definitely|totally|completely)\s+)?"
     r"(?:out\s+of\s+scope|outside\s+(?:of\s+)?(?:my|the)?\s*scope|off[- ]topic|irrelevant|not\s+(?:of\s+)?"
-    r"(?:interest|interesting|relevant|needed|wanted|for\s+me|my\s+thing|what\s+i\s+(?:want|need)))\b.*$",
+    r"(?:interest|interesting|relevant|needed|wanted|for\s+me|mine|my\s+(?:thing|field|area|topic)"
+    r"|what\s+i(?:'m|’m|\s+am)?\s+(?:want|need|mean|after|asking\s+about|looking\s+for)))\b"
+    # "X don't interest me", "X I don't need", "X, no please"
+    r"|\s+(?:do|does)(?:n't|n’t|\s+not)\s+interest\s+(?:me|us)\b"
+    r"|\s+(?:i|we)\s+(?:do\s+not|don't|don’t|dont)\s+(?:need|want|care\s+about|read)\b"
+    r"|[\s,:]+(?:no|not)(?:\s+(?:please|thanks|thank\s+you))?[\s.!]*$)",
     re.I,
 )
 _POLITE_TAIL = re.compile(
-    r"(?:[\s,]+(?:please|thanks|thank\s+you|at\s+all|for\s+me|either|though))+[\s.!]*$", re.I
+    r"(?:[\s,]+(?:please|thanks|thank\s+you|at\s+all|for\s+me|either|though|counts?\s+(?:too|as\s+well)))+[\s.!]*$",
+    re.I,
+)
+# A negation whose object is a pronoun ("X I follow elsewhere, no need for it
+# here", "..., so I don't need those"): what it points back to is excluded.
+_PRONOUN_OBJECT = re.compile(
+    r"^(?:need\s+for\s+)?(?:it|them|those|these|that|this|any\s+of\s+(?:it|them|those))\b", re.I
+)
+# A clause that qualifies the rest rather than naming a topic: "for language
+# models", "in Bangalore", "the same ideas for vision", "X are only useful if
+# ...", "but speech is the main thing". Read as context of the whole profile,
+# not as a topic of its own (a topic matches on its own, and a qualifier would
+# pull in every paper of its domain).
+_QUALIFIER = re.compile(
+    r"^(?:(?:but|and|so|esp\.?|especially|mostly|mainly|ideally)\s+)*"
+    r"(?:(?:for|within)\s|(?:in|on|at|with|from)\s+(?:\S+\s*){1,3}$|the\s+same\s+(?:ideas?|methods?|techniques?|things?|approach(?:es)?)\b)"
+    r"|\b(?:only\s+(?:useful|relevant|interesting|of\s+interest|ok|okay|fine)\s+(?:if|when)"
+    r"|(?:is|are)\s+the\s+main\s+(?:thing|focus|interest))\b",
+    re.I,
+)
+# Scaffolding that introduces what follows ("The questions I care about:",
+# "Two things interest me:") or says where the writer is ("Computational
+# mechanics postdoc here"): not a topic.
+_SCAFFOLD = re.compile(
+    r"^(?:(?:the|my|our)\s+)?(?:(?:main|two|three|a\s+few|some|several)\s+)?"
+    r"(?:questions?|things?|topics?|areas?|problems?|interests?)\s+(?:that\s+)?"
+    r"(?:(?:i|we)\s+(?:care\s+about|follow|like|want|work\s+on|am\s+interested\s+in|read\s+about)|interest\s+(?:me|us))$"
+    r"|^(?:[\w-]+\s+){0,4}(?:student|researcher|engineer|scientist|postdoc|professor|developer|theorist|physicist"
+    r"|mathematician|statistician|clinician|practitioner)s?\s+here$",
+    re.I,
 )
 # A side interest: "X papers are fine too if ...", "maybe also X", "occasionally X".
 _HEDGE = re.compile(
@@ -165,17 +207,24 @@ class Reading:
     exclusions: tuple[str, ...] = ()
     # Greetings, thanks and self-introductions: read and left out.
     ignored: tuple[str, ...] = ()
+    # Clauses that qualify the whole profile ("for language models"): part of
+    # the whole-profile query, not topics of their own.
+    context: tuple[str, ...] = ()
 
 
 def _split_negation(part: str) -> tuple[str, str]:
     """'pruning, distillation - anything but dataset distillation' -> ('pruning, distillation', 'dataset distillation')."""
-    topic = _NEGATED_TOPIC.match(part)
+    topic = _NEGATED_TOPIC.search(part)
     if topic:
-        return "", topic.group("topic")
+        wanted, negated = _split_negation(part[: topic.start()] + part[topic.end() :])
+        return wanted, f"{topic.group('topic')}, {negated}" if negated else topic.group("topic")
     cue = _NEGATION_CUE.search(part)
     if not cue:
         return part, ""
-    return part[: cue.start()], part[cue.end() :]
+    wanted, negated = part[: cue.start()], part[cue.end() :]
+    if _PRONOUN_OBJECT.match(negated) and wanted.strip():
+        return "", wanted
+    return wanted, negated
 
 
 def _side_interest(part: str) -> list[str]:
@@ -195,11 +244,18 @@ def read_interests(text: str) -> Reading:
     side: list[bool] = []
     excluded: list[str] = []
     ignored: list[str] = []
+    context: list[str] = []
     seen: set[str] = set()
 
     def add(items: list[str], *, hedged: bool) -> None:
         for facet in items:
-            facet = _LEAD.sub("", _POLITE_TAIL.sub("", facet.strip(" \t,.:-–—")))
+            facet = _LEAD.sub("", _POLITE_TAIL.sub("", facet.strip(" \t,.:-–—"))).strip(" \t,.:-–—")
+            if _SCAFFOLD.match(facet):
+                ignored.append(facet)
+                continue
+            if _QUALIFIER.search(facet):
+                context.append(facet)
+                continue
             if len(facet) >= 2 and facet.lower() not in seen and tokenize(facet):
                 seen.add(facet.lower())
                 facets.append(facet)
@@ -235,6 +291,7 @@ def read_interests(text: str) -> Reading:
         side=tuple(side[:MAX_FACETS]),
         exclusions=tuple(dict.fromkeys(excluded))[:MAX_FACETS],
         ignored=tuple(i for i in ignored if i),
+        context=tuple(context),
     )
 
 
@@ -242,7 +299,8 @@ def interests_within(text: str, *, max_facets: int, max_chars: int) -> tuple[str
     """The interests text cut to its first max_facets topics of at most max_chars each, and the exclusions it typed.
 
     The cut text is one topic per line, written so that read_interests reads it
-    as it read the original: a side topic keeps a hedge ("maybe ..."). For
+    as it read the original: a side topic keeps a hedge ("maybe ..."), and the
+    clauses read as context follow, as many as topics at most. For
     callers that must bound the work of a text (the anonymous sign-up preview)
     without ranking it differently from the daily run.
     """
@@ -250,7 +308,7 @@ def interests_within(text: str, *, max_facets: int, max_chars: int) -> tuple[str
     lines = [
         f"maybe {facet[:max_chars]}" if side else facet[:max_chars]
         for facet, side in zip(reading.facets[:max_facets], reading.side, strict=False)
-    ]
+    ] + [clause[:max_chars] for clause in reading.context[:max_facets]]
     return "\n".join(lines), reading.exclusions
 
 
@@ -261,6 +319,22 @@ def split_facets(text: str) -> list[str]:
     topics (see read_interests).
     """
     return list(read_interests(text).facets)
+
+
+def _alternatives(text: str) -> list[str]:
+    """'pruning or quantization' -> both; 'multimodal or vision-language models' -> 'multimodal models', ...
+
+    A lone word before the "or" shares the noun that follows, as in facets: an
+    exclusion of the bare adjective ("multimodal") would sink every paper that
+    mentions it once.
+    """
+    parts = [" ".join(part.split()) for part in _LAST_ITEM_JOIN.split(text)]
+    last = parts[-1].split()
+    if len(parts) > 1 and len(last) >= 2:
+        parts = [f"{part} {last[-1]}" if len(part.split()) == 1 else part for part in parts[:-1]] + [
+            parts[-1]
+        ]
+    return parts
 
 
 def split_exclusions(text: str) -> list[str]:
@@ -280,7 +354,7 @@ def split_exclusions(text: str) -> list[str]:
             for alternative in _LAST_ITEM_JOIN.split(item)
         ]
         piece = _PARENTHESES.sub(" ", piece)
-        for part in [*_LAST_ITEM_JOIN.split(piece), *inner]:
+        for part in [*_alternatives(piece), *inner]:
             part = " ".join(_NEGATION.sub("", part.strip()).split()).strip(" \t,.:")
             if len(part) >= 2 and tokenize(part) and part.lower() not in seen:
                 seen.add(part.lower())

@@ -115,6 +115,7 @@ def test_it_previews_papers(client, monkeypatch):
         "reading": {
             "topics": ["molecules"],
             "side_topics": [],
+            "context": [],
             "leaving_out": ["proteins"],
             "papers_like": [],
             "ignored": [],

@@ -118,7 +118,11 @@ def test_feedback_simulation_starts_equal_and_never_counts_sent_papers(tmp_path)
     assert result.clicking[0] == pytest.approx(result.twin[0])
     # Three relevant papers, one sent a day: on day 3 one is left for either twin, ranked first.
     assert result.clicking[2] == pytest.approx(1.0)
-    assert "1 round" in evaluation.format_feedback([result], report_rounds=(1, 2))
+    # Both twins were sent the same first digest, so they are measured on the same pool on day 2.
+    assert result.clicking_common[:2] == pytest.approx(result.clicking[:2])
+    assert result.twin_common[:2] == pytest.approx(result.twin[:2])
+    report = evaluation.format_feedback([result], report_rounds=(1, 2))
+    assert "1 round" in report and "same pool" in report
 
 
 def test_results_are_grouped_by_split_and_style():

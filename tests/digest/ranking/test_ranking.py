@@ -9,6 +9,7 @@ from digest.ranking import (
     build_profile,
     interests_within,
     paper_text,
+    profile_texts,
     rank,
     read_interests,
     split_exclusions,
@@ -180,6 +181,48 @@ class TestFacets:
         assert (reading.facets, reading.exclusions) == (("Anything on LLM agents",), ("benchmarks",))
         assert read_interests("No particular preference; graph learning").exclusions == ()
 
+    def test_it_reads_exclusions_stated_the_other_way_round(self):
+        cases = {
+            "dictionary learning. I do NOT mean sparse autoencoders, and not lexicons either.": [
+                "sparse autoencoders",
+                "lexicons",
+            ],
+            "pretraining recipes. Multimodal or vision-language models, no please.": [
+                "Multimodal models",
+                "vision-language models",
+            ],
+            "state space models; vision adaptations of Mamba don't interest me, and neither do LSTM papers": [
+                "vision adaptations of Mamba",
+                "LSTM papers",
+            ],
+            "text models. CNNs for images are not what I mean.": ["CNNs for images"],
+            "compression. Pruning I already follow elsewhere, no need for it here.": [
+                "Pruning I already follow elsewhere"
+            ],
+        }
+        for text, excluded in cases.items():
+            reading = read_interests(text)
+            assert list(reading.exclusions) == excluded, text
+            assert len(reading.facets) == 1, text
+
+    def test_question_scaffolding_is_not_part_of_the_topic(self):
+        assert read_interests("What's new in dictionary learning?").facets == ("dictionary learning?",)
+        assert read_interests("Looking for work on scaling laws").facets == ("work on scaling laws",)
+        assert read_interests("What I care about most is hybrid retrieval").facets == ("hybrid retrieval",)
+
+    def test_scaffolding_and_qualifiers_are_not_topics(self):
+        reading = read_interests(
+            "Computational mechanics postdoc here. The questions I care about: neural operators, PDE solvers. "
+            "Mostly for fluid dynamics, but the same ideas for weather are welcome."
+        )
+        assert reading.facets == ("neural operators", "PDE solvers")
+        assert reading.context == ("for fluid dynamics", "but the same ideas for weather are welcome")
+        assert reading.ignored == ("Computational mechanics postdoc here", "The questions I care about")
+        assert (
+            "for fluid dynamics"
+            in profile_texts(interests="neural operators. Mostly for fluid dynamics.")[-1]
+        )
+
     def test_it_leaves_negation_words_inside_topics_alone(self):
         reading = read_interests("word embeddings (skip-gram, GloVe); not only vision but also language")
         assert reading.exclusions == ()
@@ -201,11 +244,15 @@ class TestFacets:
         assert reading.side == (False, True)
 
     def test_a_text_cut_to_fewer_topics_is_read_as_the_original_was(self):
-        text = "Hi! retrieval, ranking, search. Weather models are fine too if learned. Not interested in robotics."
+        text = (
+            "Hi! retrieval, ranking, search. Weather models are fine too if learned. Not interested in robotics. "
+            "Mostly for e-commerce."
+        )
         cut, excluded = interests_within(text, max_facets=4, max_chars=80)
         original, again = read_interests(text), read_interests(cut)
         assert again.facets == original.facets == ("retrieval", "ranking", "search", "Weather models")
         assert again.side == original.side == (False, False, False, True)
+        assert again.context == original.context == ("for e-commerce",)
         assert excluded == ("robotics",)
         assert read_interests(interests_within(text, max_facets=2, max_chars=4)[0]).facets == ("retr", "rank")
 
@@ -282,6 +329,19 @@ class TestScoring:
         # says "dataset" somewhere (both lose the same embedding-based share).
         assert penalty[0] > penalty[1] + 0.2
 
+    def test_a_paper_covering_several_parts_of_a_profile_gains_from_the_whole_query(self, monkeypatch):
+        papers = paperset()
+        text = "medical imaging and retrieval search for radiology"
+        with_whole = ranking.score_profiles(papers, [profile(text)])
+        monkeypatch.setattr("digest.ranking.score.WHOLE_QUERY_WEIGHT", 0.0)
+        without = ranking.score_profiles(papers, [profile(text)])
+        gain = with_whole.relevance[0] - without.relevance[0]
+        # Medical retrieval covers both parts; MRI segmentation and dense retrieval one each.
+        assert gain[papers.column(4)] > max(gain[papers.column(3)], gain[papers.column(1)])
+        assert gain[papers.column(10)] < 0  # a paper matching nothing falls below the day's mean
+        # It orders the day's papers; the calibrated score does not depend on the day's other papers.
+        assert with_whole.calibrated == pytest.approx(without.calibrated)
+
     def test_seed_papers_count_as_positives(self):
         papers = paperset()
         seed = [("Magnitude pruning", vector_of(9, papers))]
@@ -306,6 +366,21 @@ class TestScoring:
         assert after[papers.column(1)] > before[papers.column(1)]  # retrieval, like paper 4
         assert after[papers.column(10)] < before[papers.column(10)]  # unrelated
         assert {p.why for p in rank(papers, [more])[1]} <= {"medical imaging"}
+
+    def test_liked_papers_count_as_a_query_that_grows_with_the_clicks(self, monkeypatch):
+        monkeypatch.setattr("digest.ranking.profile.MORE_WEIGHT", 0.0)  # the liked query alone
+        papers = paperset()
+        raw = {
+            clicks: ranking.score_profiles(
+                papers, [profile("medical imaging", more=[vector_of(4, papers)] * clicks)]
+            ).relevance[0][papers.column(1)]
+            for clicks in (0, 1, 6)
+        }
+        assert raw[0] < raw[1] < raw[6]  # dense retrieval, like the liked medical retrieval paper
+        assert (
+            build_profile(key=1, interests="x", more=[vector_of(4, papers)] * 6, embed=fake_embed).liked_count
+            == 6
+        )
 
     def test_a_hedged_side_interest_counts_less(self):
         papers = paperset()
@@ -386,6 +461,15 @@ class TestLexical:
         assert scores.min() >= 0 and scores.max() <= 1
         assert scores[0].argmax() == papers.column(2)
         assert scores[1].max() == 0
+
+    def test_plain_bm25_counts_every_word_of_a_long_query(self):
+        papers = paperset()
+        plain = papers.lexical.bm25(["medical imaging retrieval search"])[0]
+        saturated = papers.lexical.scores(["medical imaging retrieval search"])[0]
+        both, one = papers.column(4), papers.column(3)  # medical retrieval vs MRI segmentation
+        assert plain[both] > 1.5 * plain[one]
+        assert plain[papers.column(10)] == 0
+        assert saturated[both] - saturated[one] < (plain[both] - plain[one]) / plain.max()
 
     def test_it_matches_word_forms_but_keeps_distinct_words_apart(self):
         assert ranking.tokenize("Quantized models") == ranking.tokenize("quantization of the model")
