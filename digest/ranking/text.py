@@ -142,7 +142,9 @@ _NEGATED_TOPIC = re.compile(
     # "X don't interest me", "X I don't need", "X, no please"
     r"|\s+(?:do|does)(?:n't|n’t|\s+not)\s+interest\s+(?:me|us)\b"
     r"|\s+(?:i|we)\s+(?:do\s+not|don't|don’t|dont)\s+(?:need|want|care\s+about|read)\b"
-    r"|[\s,:]+(?:no|not)(?:\s+(?:please|thanks|thank\s+you))?[\s.!]*$)",
+    r"|[\s,:]+(?:no|not)(?:\s+(?:please|thanks|thank\s+you))?[\s.!]*$)"
+    # The rest of the clause is the reason, not a topic ("... is not for me since it is too applied").
+    r"[^,]*",
     re.I,
 )
 _POLITE_TAIL = re.compile(
@@ -161,11 +163,28 @@ _PRONOUN_OBJECT = re.compile(
 # pull in every paper of its domain).
 _QUALIFIER = re.compile(
     r"^(?:(?:but|and|so|esp\.?|especially|mostly|mainly|ideally)\s+)*"
-    r"(?:(?:for|within)\s|(?:in|on|at|with|from)\s+(?:\S+\s*){1,3}$|the\s+same\s+(?:ideas?|methods?|techniques?|things?|approach(?:es)?)\b)"
+    r"(?:(?:for|within)\s|the\s+same\s+(?:ideas?|methods?|techniques?|things?|approach(?:es)?)\b)"
     r"|\b(?:only\s+(?:useful|relevant|interesting|of\s+interest|ok|okay|fine)\s+(?:if|when)"
     r"|(?:is|are)\s+the\s+main\s+(?:thing|focus|interest))\b",
     re.I,
 )
+# A short "in/on/at/with/from ..." says where, not what: after a topic ("robotics,
+# in Bangalore"), or naming a place ("I'm an engineer in Bangalore" leaves "in
+# Bangalore"). Otherwise it names a topic ("in silico drug design", "on device
+# LLMs", "in context learning"). One \S+ per word keeps the match linear:
+# (?:\S+\s*){1,3}$ tried every split of a long word.
+_PLACE = re.compile(
+    r"^(?:(?:but|and|so|esp\.?|especially|mostly|mainly|ideally)\s+)*(?:in|on|at|with|from)\s+"
+    r"(?P<word>\S+)(?:\s+\S+){0,2}\s*$",
+    re.I,
+)
+
+
+def _is_place(piece: str, *, position: int) -> bool:
+    place = _PLACE.match(piece)
+    return place is not None and (position > 0 or place.group("word")[:1].isupper())
+
+
 # Scaffolding that introduces what follows ("The questions I care about:",
 # "Two things interest me:") or says where the writer is ("Computational
 # mechanics postdoc here"): not a topic.
@@ -217,7 +236,8 @@ def _split_negation(part: str) -> tuple[str, str]:
     topic = _NEGATED_TOPIC.search(part)
     if topic:
         wanted, negated = _split_negation(part[: topic.start()] + part[topic.end() :])
-        return wanted, f"{topic.group('topic')}, {negated}" if negated else topic.group("topic")
+        name = topic.group("topic").strip(" \t-–—")
+        return wanted, f"{name}, {negated}" if negated else name
     cue = _NEGATION_CUE.search(part)
     if not cue:
         return part, ""
@@ -233,6 +253,9 @@ def _side_interest(part: str) -> list[str]:
     return _split_parts(" ".join(text.split()))
 
 
+# A day's build reads each profile twice (the cache key of its vectors, then the
+# profile); readers' texts repeat across chunks too. Reading is frozen.
+@functools.lru_cache(maxsize=4096)
 def read_interests(text: str) -> Reading:
     """Interests text as typed -> topics, side topics, typed exclusions and what was left out.
 
@@ -248,12 +271,12 @@ def read_interests(text: str) -> Reading:
     seen: set[str] = set()
 
     def add(items: list[str], *, hedged: bool) -> None:
-        for facet in items:
+        for position, facet in enumerate(items):
             facet = _LEAD.sub("", _POLITE_TAIL.sub("", facet.strip(" \t,.:-–—"))).strip(" \t,.:-–—")
             if _SCAFFOLD.match(facet):
                 ignored.append(facet)
                 continue
-            if _QUALIFIER.search(facet):
+            if _QUALIFIER.search(facet) or _is_place(facet, position=position):
                 context.append(facet)
                 continue
             if len(facet) >= 2 and facet.lower() not in seen and tokenize(facet):
@@ -261,7 +284,10 @@ def read_interests(text: str) -> Reading:
                 facets.append(facet)
                 side.append(hedged)
 
-    clauses = [c for c in (_BULLET.sub("", c).strip() for c in _LINE_SPLIT.split(text or "")) if c]
+    # Runs of blanks collapsed first: several patterns are quadratic in them.
+    clauses = [
+        " ".join(c.split()) for c in (_BULLET.sub("", c).strip() for c in _LINE_SPLIT.split(text or "")) if c
+    ]
     for clause in clauses:
         part = _GREETING.sub("", clause)
         intro = _SELF_INTRO.match(part)
@@ -286,6 +312,9 @@ def read_interests(text: str) -> Reading:
             add(_side_interest(wanted), hedged=True)
         else:
             add(_split_parts(wanted), hedged=False)
+    if not facets and context:
+        # Every topic read as a qualifier: a reader with no topic would get empty digests.
+        facets, side, context = context, [False] * len(context), []
     return Reading(
         facets=tuple(facets[:MAX_FACETS]),
         side=tuple(side[:MAX_FACETS]),

@@ -223,6 +223,41 @@ class TestFacets:
             in profile_texts(interests="neural operators. Mostly for fluid dynamics.")[-1]
         )
 
+    def test_a_place_after_a_topic_is_context_but_a_topic_that_starts_with_a_preposition_is_a_topic(self):
+        assert read_interests("robotics, in Bangalore").context == ("in Bangalore",)
+        assert read_interests("I'm an engineer in Bangalore. Robotics.").context == ("in Bangalore",)
+        for text in (
+            "in silico drug design",
+            "in context learning",
+            "on device LLMs",
+            "at scale pretraining",
+        ):
+            assert read_interests(text).facets == (text,), text
+
+    def test_a_text_read_only_as_qualifiers_keeps_them_as_topics(self):
+        # No topic at all would mean an empty digest every day.
+        reading = read_interests("For language model pretraining.")
+        assert reading.facets == ("For language model pretraining",)
+        assert reading.context == ()
+
+    def test_the_reason_after_a_negated_topic_is_not_a_topic(self):
+        for line in (
+            "medical imaging is not for me since it is too applied",
+            "medical imaging is out of scope here as I said",
+            "medical imaging is irrelevant to my work on compilers",
+        ):
+            reading = read_interests(f"robotics\n{line}")
+            assert reading.facets == ("robotics",), line
+            assert reading.exclusions == ("medical imaging",), line
+        assert read_interests("robotics\npruning - I don't need it").exclusions == ("pruning",)
+
+    def test_hostile_text_is_read_in_linear_time(self):
+        # (?:\S+\s*){1,3}$ once tried every split of a long word: minutes for this text.
+        # Runs of blanks were quadratic in several patterns.
+        reading = read_interests("robotics, in " + "a" * 3000 + " b c d e")
+        assert reading.facets[0] == "robotics"
+        assert read_interests("a" + " " * 4000 + "n").facets == ("a n",)
+
     def test_it_leaves_negation_words_inside_topics_alone(self):
         reading = read_interests("word embeddings (skip-gram, GloVe); not only vision but also language")
         assert reading.exclusions == ()
