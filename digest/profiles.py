@@ -37,9 +37,13 @@ class _Topic(NamedTuple):
 
 
 def vectors_key(profile: TopicProfile | _Topic) -> str:
-    """What the cached vectors of a profile depend on: the model and the words."""
-    text = "\x1f".join((model_name(), profile.interests, profile.exclusions))
-    return hashlib.sha256(text.encode()).hexdigest()
+    """What the cached vectors of a profile depend on: the model and the texts it embeds.
+
+    The texts, not the words typed: when the reading rules change how a text is
+    read, the key changes and the next run re-embeds it once, in a batch.
+    """
+    texts = ranking.profile_texts(interests=profile.interests, exclusions=profile.exclusions)
+    return hashlib.sha256("\x1f".join((model_name(), *texts)).encode()).hexdigest()
 
 
 def profile_vectors_refresh(profiles: list[TopicProfile]) -> None:
