@@ -75,6 +75,8 @@ BLOCK = 256
 # (76 MB of rows against 2,000 papers); past the budget the rows start again
 # from empty at the next call, never inside one.
 ROWS_BUDGET_BYTES = 128 * 2**20
+# What one seen-once key costs in a set of ints (the int and its slot), counted in that budget.
+SEEN_KEY_BYTES = 64
 # MMR needs the cosine of each pick to the reader's other candidates. Up to
 # this many papers, the PaperSet's whole paper-by-paper cosine matrix is kept
 # (4,096 papers: 64 MB) and each step is a gather; past it (a weekly reader's
@@ -102,7 +104,8 @@ class TextRows:
 
     @property
     def nbytes(self) -> int:
-        return self.matrix.nbytes
+        # The seen-once hashes count too: one per reader's own row, they grow with readers.
+        return self.matrix.nbytes + SEEN_KEY_BYTES * len(self._seen)
 
     def rows(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
         """(texts, papers): the rows of these (text, vector) pairs, computing those not kept.
