@@ -37,18 +37,28 @@ class _Topic(NamedTuple):
 
 
 def vectors_key(profile: TopicProfile | _Topic) -> str:
-    """What the cached vectors of a profile depend on: the model and the texts it embeds.
+    """What the cached vectors of a profile depend on: the model and the words."""
+    text = "\x1f".join((model_name(), profile.interests, profile.exclusions))
+    return hashlib.sha256(text.encode()).hexdigest()
 
-    The texts, not the words typed: when the reading rules change how a text is
-    read, the key changes and the next run re-embeds it once, in a batch.
+
+def _stale(profile: TopicProfile | _Topic) -> bool:
+    """No vectors, other words or model, or vectors of texts the reading rules no longer make.
+
+    The last case re-embeds a profile once, in a batch, after the rules change
+    how its text is read; without it, its vectors were embedded anew each day.
     """
-    texts = ranking.profile_texts(interests=profile.interests, exclusions=profile.exclusions)
-    return hashlib.sha256("\x1f".join((model_name(), *texts)).encode()).hexdigest()
+    return (
+        profile.vectors is None
+        or profile.vectors_key != vectors_key(profile)
+        or profile.vectors_layout.get("texts")
+        != ranking.profile_texts(interests=profile.interests, exclusions=profile.exclusions)
+    )
 
 
 def profile_vectors_refresh(profiles: list[TopicProfile]) -> None:
     """Embed the texts of profiles whose words (or the model) changed, all in one batch."""
-    stale = [p for p in profiles if p.vectors_key != vectors_key(p) or p.vectors is None]
+    stale = [p for p in profiles if _stale(p)]
     if not stale:
         return
     texts = [ranking.profile_texts(interests=p.interests, exclusions=p.exclusions) for p in stale]
@@ -111,8 +121,8 @@ def profiles_for(subscribers: list[Subscriber], *, edition_date: date) -> list[r
     by_id = {s.pk: s for s in subscribers}
     rows = TopicProfile.objects.filter(subscriber_id__in=by_id).values_list(*_Topic._fields)
     topics = [_Topic(*row) for row in rows]
-    stale = [t.subscriber_id for t in topics if t.vectors is None or t.vectors_key != vectors_key(t)]
-    if stale:  # rare: words changed since the last run (the model, on a model change)
+    stale = [t.subscriber_id for t in topics if _stale(t)]
+    if stale:  # rare: words changed since the last run (the model or the reading rules, on a change)
         profile_vectors_refresh(list(TopicProfile.objects.filter(subscriber_id__in=stale)))
         topics = [_Topic(*row) for row in rows.all()]
     return _profiles(

@@ -1,7 +1,6 @@
 """digest.profiles: Feedback rows reach the ranking profile as moved vectors, not as anchors (real bundled model)."""
 
 from datetime import date
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -9,6 +8,7 @@ import pytest
 from digest import candidates
 from digest.embedding import paper_vectors, papers_embed
 from digest.profiles import profiles_for, vectors_key
+from subscriptions.models import TopicProfile
 from tests.factories import FeedbackFactory, PaperFactory, SubscriberFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -40,14 +40,18 @@ def test_clicks_move_the_profile_toward_more_and_away_from_less():
     assert np.allclose(np.linalg.norm(moved.facet_vectors, axis=1), 1.0, atol=1e-5)
 
 
-def test_the_vectors_cache_key_follows_the_texts_embedded_not_the_words_typed(monkeypatch):
-    def topic(interests):
-        return SimpleNamespace(interests=interests, exclusions="")
+def test_vectors_cached_under_other_reading_rules_are_embedded_again_once():
+    subscriber = SubscriberFactory(profile__interests="retrieval and search. Not interested in robotics.")
+    profiles_for([subscriber], edition_date=EDITION)
+    topic = TopicProfile.objects.get(subscriber=subscriber)
+    texts = topic.vectors_layout["texts"]
+    # As an earlier version of the reading rules wrote it: the words and the key are current.
+    TopicProfile.objects.filter(pk=topic.pk).update(
+        vectors_layout={**topic.vectors_layout, "texts": ["older"]}
+    )
 
-    # Filler the reading drops does not change what is embedded.
-    assert vectors_key(topic("Hi! retrieval; robotics")) == vectors_key(topic("retrieval; robotics"))
-    before = vectors_key(topic("retrieval; robotics"))
-    # New reading rules that read the same words otherwise: the key changes, so the
-    # next run re-embeds once instead of embedding per reader every day.
-    monkeypatch.setattr("digest.profiles.ranking.profile_texts", lambda **_: ["retrieval; robotics"])
-    assert vectors_key(topic("retrieval; robotics")) != before
+    profiles_for([subscriber], edition_date=EDITION)
+
+    topic.refresh_from_db()
+    assert topic.vectors_layout["texts"] == texts  # rewritten, so later runs use the cache again
+    assert topic.vectors_key == vectors_key(topic)
