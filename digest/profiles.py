@@ -77,8 +77,9 @@ def _cached_embedder(profile: TopicProfile | _Topic) -> Callable[[list[str]], np
     matrix = np.frombuffer(bytes(profile.vectors), dtype="<f4").reshape(-1, layout["dim"])
 
     def embed(texts: list[str]) -> np.ndarray:
-        if texts != layout["texts"]:  # the facet rules changed since the cache was written
-            return embed_texts(texts)
+        # profiles_for refreshed every profile whose texts the rules read otherwise (_stale).
+        if texts != layout["texts"]:
+            raise RuntimeError(f"profile {profile.subscriber_id}: cached vectors are not of these texts")
         return matrix
 
     return embed
