@@ -57,6 +57,7 @@ from digest.ranking.score import (
     hybrid,
     liked_query,
     positive_similarity,
+    vector_rows,
     whole_query,
 )
 from digest.ranking.selection import (
@@ -199,18 +200,12 @@ def _day(papers: PaperSet) -> Day:
     return day
 
 
-def _rows_of(matrix: np.ndarray | None, dim: int) -> np.ndarray:
-    if matrix is None or not len(matrix):
-        return np.zeros((0, dim), dtype=np.float32)
-    return np.asarray(matrix, dtype=np.float32).reshape(-1, dim)
-
-
 def rank_batch(papers: PaperSet, profiles: list[Profile]) -> dict[int, list[Pick]]:
     """Digest picks for each profile, keyed by Profile.key: what `rank` returns, computed per distinct text."""
     if not len(papers):
         return {profile.key: [] for profile in profiles}
     dim = papers.vectors.shape[1]
-    facets = [_rows_of(p.facet_vectors, dim) for p in profiles]
+    facets = [vector_rows(p.facet_vectors, dim) for p in profiles]
     # Sorted by facet count (most first), a block's readers with a j-th facet are a prefix.
     order = sorted(range(len(profiles)), key=lambda i: -len(facets[i]))
     day = _day(papers)
@@ -286,7 +281,7 @@ def _block_scores(
             np.copyto(best[:have], j, where=better[:have])
 
     for r, profile in enumerate(block):
-        positives = _rows_of(profile.positive_vectors, dim)
+        positives = vector_rows(profile.positive_vectors, dim)
         if len(positives):  # seed papers and "more like this" papers: a reader's own rows, rare
             for k, similarity in enumerate(positive_similarity(positives @ papers.vectors.T)):
                 np.maximum(raw[r], similarity, out=raw[r])
@@ -298,7 +293,7 @@ def _block_scores(
             raw[r] = -1.0  # nothing to match
             relevance[r] = -1.0
 
-    exclusions = [_rows_of(p.exclusion_vectors, dim) for p in block]
+    exclusions = [vector_rows(p.exclusion_vectors, dim) for p in block]
     excluding = [r for r, e in enumerate(exclusions) if len(e)]
     if excluding:
         penalties = exclusion_rows.rows(
@@ -338,7 +333,7 @@ def _select(
     sizes = np.asarray([max(0, int(p.size)) for p in block], dtype=np.intp)
     dim = papers.vectors.shape[1]
     anchored = np.asarray(
-        [bool(min(len(p.facets), len(_rows_of(p.facet_vectors, dim))) or p.positive_labels) for p in block]
+        [bool(min(len(p.facets), len(vector_rows(p.facet_vectors, dim))) or p.positive_labels) for p in block]
     )
     sizes[~anchored] = 0  # nothing to match: no facets, no seeds
     picks: dict[int, list[Pick]] = {p.key: [] for p in block}

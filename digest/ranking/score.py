@@ -58,7 +58,8 @@ CALIBRATION_CENTER = 0.412
 CALIBRATION_SCALE = 0.043
 
 
-def _rows(matrix: np.ndarray | None, dim: int) -> np.ndarray:
+def vector_rows(matrix: np.ndarray | None, dim: int) -> np.ndarray:
+    """A profile's optional vectors as (n, dim) float32 rows, (0, dim) when there are none."""
     if matrix is None or not len(matrix):
         return np.zeros((0, dim), dtype=np.float32)
     return np.asarray(matrix, dtype=np.float32).reshape(-1, dim)
@@ -148,9 +149,9 @@ def score_profiles(papers: PaperSet, profiles: Sequence[Profile]) -> Scores:
     penalty_vec: list[np.ndarray] = []
     facet_counts, positive_counts, exclusion_counts = [], [], []
     for profile in profiles:
-        facets = _rows(profile.facet_vectors, dim)
-        positives = _rows(profile.positive_vectors, dim)
-        exclusions = _rows(profile.exclusion_vectors, dim)
+        facets = vector_rows(profile.facet_vectors, dim)
+        positives = vector_rows(profile.positive_vectors, dim)
+        exclusions = vector_rows(profile.exclusion_vectors, dim)
         labels.append(
             list(profile.facets[: len(facets)]) + [f"like: {label}" for label in profile.positive_labels]
         )
