@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from digest.data import DEVSET, HELDOUT, HELDOUT2
+from digest.data import DEVSET, HELDOUT, HELDOUT2, HELDOUT3
 from digest.ranking import evaluation
 
 
@@ -54,8 +54,13 @@ def test_fit_calibration_recovers_a_logistic():
 
 @pytest.mark.parametrize(
     ("path", "splits"),
-    [(DEVSET, {"tune", "holdout"}), (HELDOUT, {"heldout"}), (HELDOUT2, {"heldout2"})],
-    ids=["devset", "heldout", "heldout2"],
+    [
+        (DEVSET, {"tune", "holdout"}),
+        (HELDOUT, {"heldout"}),
+        (HELDOUT2, {"heldout2"}),
+        (HELDOUT3, {"heldout3"}),
+    ],
+    ids=["devset", "heldout", "heldout2", "heldout3"],
 )
 def test_the_graded_sets_are_well_formed(path, splits):
     profiles, corpus = evaluation.load_devset(path)
