@@ -11,8 +11,10 @@ Stages (docs/PERFORMANCE.md has the method and the figures):
   score  profiles loaded from PostgreSQL and ranked per chunk (ranking.rank_batch, as the
          daily run does), against the reference ranking.rank on the same profiles (time ratio,
          picks compared) and a naive per-subscriber loop (one profile query + one rank each)
-  build  digest.build.digests_build chunk by chunk in one process (score + Digest rows), rank_batch
-         vs the reference rank on the same readers; time and RSS after each chunk
+  build  digest.build.digests_build chunk by chunk (score + Digest rows) in --build-processes
+         processes, rank_batch vs the reference rank on the same readers; time and each process's
+         RSS after each of its chunks (bin/bench --subscribers 1000000 --only build
+         --build-sample 1000000 --build-reference-sample 0 --build-processes 2: the million)
   e2e    the real fan-out: pipeline.daily_run_start -> Celery prefork workers on Redis ->
          Digest rows -> render -> SMTP sink; wall time, peak worker memory, commits per digest
   web    gunicorn as deployed (deploy/gunicorn.conf.py: warm-up before accepting), 2 workers: the first
@@ -94,8 +96,18 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="also time the whole score stage in processes with the reference ranking.rank",
     )
+    p.add_argument("--build-sample", type=int, default=20_000, help="readers built in the build stage")
     p.add_argument(
-        "--build-sample", type=int, default=20_000, help="readers built in the build stage (each pass)"
+        "--build-reference-sample",
+        type=int,
+        default=None,
+        help="of those, readers built again with the reference rank (default: all of them; 0: no reference pass)",
+    )
+    p.add_argument(
+        "--build-processes",
+        type=int,
+        default=1,
+        help="forked processes sharing the build stage's chunks, as build tasks share them in the Celery pool",
     )
     p.add_argument("--no-onnx", action="store_true", help="skip the ONNX/int8 comparison")
     p.add_argument("--reuse-db", action="store_true", help="keep the bench database when its sizes match")
@@ -427,20 +439,43 @@ def _score_in_processes(ids: list[int], edition_date: date, *, processes: int, r
     return time.perf_counter() - started
 
 
-def stage_build(args, edition_date: date) -> dict:
-    """The build phase in this process, chunk by chunk as build tasks run it (digest.build.digests_build):
-    rank_batch (what the daily run uses), then the reference rank swapped in, on the same readers.
-
-    Time per pass, and this process's RSS after each chunk (flat in readers: a process holds one chunk,
-    the day's PaperSet and the rows of distinct texts, bounded by ranking.batch.ROWS_BUDGET_BYTES).
-    The digests written are deleted after each pass.
-    """
+def _build_part(part: tuple[list[int], date, bool]) -> list[float]:
+    """One process's share of the build: digests_build chunk by chunk; its RSS after each chunk."""
     from unittest import mock
 
     from django.conf import settings
+    from threadpoolctl import threadpool_limits
 
     from core.chunks import chunked
     from digest import build, ranking
+
+    ids, edition_date, reference = part
+    rss = []
+    with (
+        threadpool_limits(1),  # the processes are the parallelism, as in the Celery pool
+        mock.patch.object(ranking, "rank_batch", ranking.rank if reference else ranking.rank_batch),
+    ):
+        for chunk in chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE):
+            build.digests_build(subscriber_ids=chunk, edition_date=edition_date)
+            rss.append(_rss_mb(os.getpid()))
+    return rss
+
+
+def stage_build(args, edition_date: date) -> dict:
+    """The build phase as build tasks run it (digest.build.digests_build, chunk by chunk), in
+    --build-processes forked processes: rank_batch (what the daily run uses), then the reference
+    rank swapped in, on the first --build-reference-sample of the same readers.
+
+    Time per pass, and each process's RSS after each of its chunks (flat in readers: a process
+    holds one chunk, the day's PaperSet and the rows of distinct texts, bounded by
+    ranking.batch.ROWS_BUDGET_BYTES). The digests written are deleted after each pass.
+    """
+    import multiprocessing
+
+    from django.conf import settings
+    from django.db import connections
+
+    from core.chunks import chunked
     from digest.models import Digest
     from digest.ranking import batch
     from subscriptions.models import Subscriber
@@ -450,30 +485,48 @@ def stage_build(args, edition_date: date) -> dict:
         .order_by("pk")
         .values_list("pk", flat=True)[: args.build_sample]
     )
-    out: dict = {"subscribers": len(ids)}
-    for name, rank in (("rank_batch", ranking.rank_batch), ("rank", ranking.rank)):
+    reference_count = (
+        len(ids) if args.build_reference_sample is None else min(args.build_reference_sample, len(ids))
+    )
+    processes = args.build_processes
+    out: dict = {"subscribers": len(ids), "processes": processes, "reference_subscribers": reference_count}
+    passes = [("rank_batch", ids, False)] + (
+        [("rank", ids[:reference_count], True)] if reference_count else []
+    )
+    for name, readers, reference in passes:
         Digest.objects.filter(edition_date=edition_date).delete()
-        batch._days.clear()  # a cold process: the rows of the day's texts are computed in the pass
-        rss = []
+        batch._days.clear()  # cold processes: the rows of the day's texts are computed in the pass
+        chunks = chunked(readers, settings.DIGEST_SCORE_CHUNK_SIZE)
+        parts = [
+            ([i for chunk in chunks[k::processes] for i in chunk], edition_date, reference)
+            for k in range(processes)
+        ]
+        connections.close_all()  # each child opens its own
         started = time.perf_counter()
-        with mock.patch.object(ranking, "rank_batch", rank):
-            for chunk in chunked(ids, settings.DIGEST_SCORE_CHUNK_SIZE):
-                build.digests_build(subscriber_ids=chunk, edition_date=edition_date)
-                rss.append(_rss_mb(os.getpid()))
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            rss = pool.map(_build_part, parts)
         elapsed = time.perf_counter() - started
+        written = Digest.objects.filter(edition_date=edition_date).count()
         out[name] = {
+            "subscribers": len(readers),
+            "digests": written,
             "s": elapsed,
-            "readers_per_s": len(ids) / elapsed,
-            "rss_mb_after_chunks": [round(r) for r in rss],
+            "readers_per_s": len(readers) / elapsed,
+            "rss_mb_after_chunks": [[round(r) for r in part] for part in rss],
             "load": load(),
         }
+        firsts = ", ".join(f"{part[0]:.0f}" for part in rss if part)
+        lasts = ", ".join(f"{part[-1]:.0f}" for part in rss if part)
+        peaks = ", ".join(f"{max(part):.0f}" for part in rss if part)
         say(
-            f"build ({name}): {len(ids):,} readers in {elapsed:.1f}s = {len(ids) / elapsed:,.0f} readers/s in one process; "
-            f"RSS after the first chunk {rss[0]:.0f} MB, after the last {rss[-1]:.0f} MB, peak {max(rss):.0f} MB [{out[name]['load']}]"
+            f"build ({name}): {len(readers):,} readers, {written:,} digests in {elapsed:.1f}s = "
+            f"{len(readers) / elapsed:,.0f} readers/s in {processes} process(es); RSS per process after its first "
+            f"chunk {firsts} MB, after its last {lasts} MB, peak {peaks} MB [{out[name]['load']}]"
         )
     Digest.objects.filter(edition_date=edition_date).delete()
-    out["rank_batch_vs_rank"] = out["rank"]["s"] / out["rank_batch"]["s"]
-    say(f"  build phase, rank_batch vs rank: {out['rank_batch_vs_rank']:.1f}x")
+    if "rank" in out:
+        out["rank_batch_vs_rank"] = out["rank_batch"]["readers_per_s"] / out["rank"]["readers_per_s"]
+        say(f"  build phase, rank_batch vs rank (readers/s): {out['rank_batch_vs_rank']:.1f}x")
     return out
 
 
@@ -998,9 +1051,15 @@ def summary(r: dict) -> None:
         )
     if "build" in r:
         b = r["build"]
+        rss = [mb for part in b["rank_batch"]["rss_mb_after_chunks"] for mb in part]
+        vs = (
+            f", rank {b['rank']['s']:.1f}s on {b['reference_subscribers']:,} ({b['rank_batch_vs_rank']:.1f}x)"
+            if "rank" in b
+            else ""
+        )
         say(
-            f"build phase in one process, {b['subscribers']:,} readers: rank_batch {b['rank_batch']['s']:.1f}s, rank {b['rank']['s']:.1f}s "
-            f"({b['rank_batch_vs_rank']:.1f}x); RSS {b['rank_batch']['rss_mb_after_chunks'][0]}-{max(b['rank_batch']['rss_mb_after_chunks'])} MB"
+            f"build phase in {b['processes']} process(es), {b['subscribers']:,} readers: rank_batch {b['rank_batch']['s']:.1f}s{vs}; "
+            f"RSS per process {min(rss)}-{max(rss)} MB"
         )
     if "e2e" in r:
         for run in r["e2e"]["runs"]:
