@@ -232,11 +232,13 @@ def _block_scores(
     papers, facet_rows, exclusion_rows = day.papers, day.facets, day.exclusions
     n, dim = len(papers), papers.vectors.shape[1]
     widths = np.asarray([len(f) for f in facets], dtype=np.intp)
-    raw = np.full((len(block), n), -np.inf, dtype=np.float32)
-    relevance = np.full((len(block), n), -np.inf, dtype=np.float32)
-    best = np.zeros((len(block), n), dtype=np.intp)
-
     with_facets = int(np.count_nonzero(widths))
+    # Readers with facets get every column at their first facet; the others start at -inf.
+    raw = np.empty((len(block), n), dtype=np.float32)
+    relevance = np.empty((len(block), n), dtype=np.float32)
+    raw[with_facets:] = relevance[with_facets:] = -np.inf
+    # Anchor numbers are below MAX_FACETS + MAX_POSITIVES: int16 moves a quarter of the bytes intp does.
+    best = np.zeros((len(block), n), dtype=np.int16)
     if with_facets:
         if any(block[r].summary_vector is None for r in range(with_facets)):
             raise ValueError("a profile with facets needs its summary_vector (build_profile sets it)")
@@ -248,9 +250,13 @@ def _block_scores(
             [np.asarray(p.summary_vector, dtype=np.float32) for p in block[:with_facets]]
         )
         summaries = [p.summary for p in block[:with_facets]]
-        whole = facet_rows.rows(summaries, summary_vectors)
-        # The reader's own queries (a summary is seldom shared): the whole one, and its liked papers.
-        boost = whole_query(summary_vectors @ papers.vectors.T, papers.lexical.bm25(summaries))
+        # A summary is the reader's own (seldom shared): its rows are computed for the block,
+        # one dense product whose cosines serve both the whole-profile rows and the whole query.
+        cosine = summary_vectors @ papers.vectors.T
+        lexical, bm25 = papers.lexical.scores_and_bm25(summaries)
+        whole = hybrid(cosine, lexical)
+        # The reader's own queries: the whole one, and its liked papers.
+        boost = whole_query(cosine, bm25)
         liked = [
             r for r, p in enumerate(block[:with_facets]) if p.liked_vector is not None and p.liked_count > 0
         ]
@@ -269,12 +275,12 @@ def _block_scores(
         for j in range(int(widths[0])):
             have = int(np.count_nonzero(widths > j))  # readers with a j-th facet: a prefix
             similarity = facet_similarity(facet_table[starts[:have] + j], whole[:have], bias[:have, j])
-            ordered = similarity + boost[:have]
             if j == 0:
                 raw[:have] = similarity
-                relevance[:have] = ordered
+                np.add(similarity, boost[:have], out=relevance[:have])
                 continue
             np.maximum(raw[:have], similarity, out=raw[:have])
+            ordered = np.add(similarity, boost[:have], out=similarity)  # similarity is not needed again
             # The first anchor wins a tie, as argmax does in score_profiles.
             np.greater(ordered, relevance[:have], out=better[:have])
             np.maximum(relevance[:have], ordered, out=relevance[:have])
