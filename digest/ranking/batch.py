@@ -6,18 +6,21 @@ per anchor) and runs MMR per reader in Python. Readers share topics (the bench's
 100,000 readers have ~11,600 distinct facet texts), so `rank_batch`:
 
 1. keeps, per PaperSet, one row of `score.hybrid` similarity for each distinct
-   (text, vector) of a facet or a whole-profile summary, and one row of
-   `score.exclusion_penalty` for each distinct exclusion (`TextRows`), once a
-   second reader needs it: a shared row is computed at most twice per day and
-   process, a reader's own rows are computed and dropped;
-2. combines them per reader with elementwise operations only
+   (text, vector) of a facet, and one row of `score.exclusion_penalty` for each
+   distinct exclusion (`TextRows`), once a second reader needs it: a shared row
+   is computed at most twice per day and process, a reader's own rows (facets
+   moved by its clicks) are computed and dropped;
+2. computes each reader's whole-profile rows per block (a summary is seldom
+   shared): one dense product whose cosines serve both the facets' context
+   (`score.hybrid`) and the whole query (`score.whole_query`), and one
+   sparse-by-dense product for their lexical and BM25 rows
+   (`LexicalIndex.scores_and_bm25`); liked papers (`score.liked_query`) likewise;
+3. combines them per reader with elementwise operations only
    (`score.facet_similarity`, max over anchors, seed papers' rows, penalties,
    `score.calibrated_scores`), for a block of readers sorted by facet count so
-   that "readers with a j-th facet" is a slice; each reader's own queries (the
-   whole profile as one query, its liked papers: `score.whole_query`,
-   `score.liked_query`) are one dense and one sparse row per reader, computed
-   per block, and order the papers without being calibrated (Scores.relevance);
-3. selects for the whole block at once: one argpartition per candidate limit,
+   that "readers with a j-th facet" is a slice; the reader's own queries order
+   the papers without being calibrated (Scores.relevance);
+4. selects for the whole block at once: one argpartition per candidate limit,
    then MMR step by step across the block (`selection.mmr_value`,
    `selection.redundancy_after`), instead of a Python loop per reader.
 
@@ -112,9 +115,8 @@ class TextRows:
         """(texts, papers): the rows of these (text, vector) pairs, computing those not kept.
 
         A row is kept once a second reader needs it: facets are shared across
-        readers, while a reader's own rows (its whole-profile summary, facets
-        moved by its clicks) would only fill the budget, and memory would grow
-        with readers.
+        readers, while a reader's own rows (facets moved by its clicks) would
+        only fill the budget, and memory would grow with readers.
         """
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         keys = _keys(texts, vectors)
@@ -164,7 +166,7 @@ class Day:
 
     def __init__(self, papers: PaperSet):
         self.papers = papers
-        self.facets = TextRows(papers, penalty=False)  # facets and whole-profile summaries
+        self.facets = TextRows(papers, penalty=False)
         self.exclusions = TextRows(papers, penalty=True)
         self._gram: np.ndarray | None = None
 
