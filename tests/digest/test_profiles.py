@@ -84,6 +84,23 @@ def test_a_reading_made_under_other_rules_is_read_again_and_its_vectors_kept_whe
     assert bytes(stored.vectors) == bytes(topic.vectors)
 
 
+def test_a_profile_stored_before_readings_were_kept_is_read_once_and_keeps_its_vectors(monkeypatch):
+    subscriber = SubscriberFactory(profile__interests="retrieval and search; graph neural networks")
+    topic = _stored(subscriber)
+    # As rows were written before this change: the texts and their vectors, no reading, no rules.
+    legacy = {"texts": topic.vectors_layout["texts"], "dim": topic.vectors_layout["dim"]}
+    TopicProfile.objects.filter(pk=topic.pk).update(vectors_layout=legacy)
+
+    def embed(texts):
+        raise AssertionError("the texts did not change: the vectors should have been kept")
+
+    monkeypatch.setattr(profiles, "embed_texts", embed)
+    (profile,) = profiles_for([subscriber], edition_date=EDITION)
+
+    assert profile.facets == ["retrieval and search", "graph neural networks"]
+    assert TopicProfile.objects.get(pk=topic.pk).vectors_layout == topic.vectors_layout
+
+
 def test_vectors_cached_under_other_reading_rules_are_embedded_again_once():
     subscriber = SubscriberFactory(profile__interests="retrieval and search. Not interested in robotics.")
     topic = _stored(subscriber)
