@@ -9,9 +9,10 @@ Subscribers: interests composed from a vocabulary of real research topics (the
 dev set's facets and the sample titles' descriptive halves) in the shapes people
 write them (keyword lists, bullets, semicolons, prose), with exclusions, seed
 papers, "more / less like this" clicks, varied digest sizes and thresholds.
-Profile vectors are cached on the TopicProfile row exactly as
-profiles.profile_vectors_refresh writes them, so the run does not re-embed 100k
-profiles: every distinct facet text is embedded once; the whole-profile
+Profile vectors are cached on the TopicProfile row, with the stored reading of
+the interests text, as profiles.profile_vectors_refresh writes them, so the run
+does not re-embed 100k profiles: every distinct facet text is embedded once
+(as split_facets cuts it, not as read_interests reads it); the whole-profile
 ("summary") vector is the normalised mean of the facet vectors, an
 approximation that costs scoring exactly the same as the real one.
 """
@@ -252,9 +253,10 @@ def subscribers_load(*, count: int, batch: int = 2000) -> int:
             if len(facets) > 1:  # the summary text: see the module docstring
                 mean = np.mean([vector_of[t] for t in facets], axis=0)
                 rows.append(mean / np.linalg.norm(mean))
-            layout_texts = ranking.profile_texts(interests=s["interests"], exclusions=s["exclusions"])
             profile.vectors = np.asarray(rows, dtype="<f4").tobytes()
-            profile.vectors_layout = {"texts": layout_texts, "dim": dim}
+            profile.vectors_layout = digest_profiles.vectors_layout(
+                interests=s["interests"], exclusions=s["exclusions"], dim=dim
+            )
             profile.vectors_key = digest_profiles.vectors_key(profile)
             profiles.append(profile)
         TopicProfile.objects.bulk_create(profiles)

@@ -4,10 +4,12 @@ One path for everyone: the daily run (profiles_for), the operators' inspector
 and the sign-up preview (profile_for_new_reader) assemble profiles in _profiles.
 """
 
+import dataclasses
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -16,6 +18,8 @@ from django.db.models import Q
 from digest import ranking
 from digest.embedding import embed_texts, model_name, paper_vectors
 from digest.models import Digest, DigestItem, Paper
+from digest.ranking import profile as ranking_profile
+from digest.ranking import text as ranking_text
 from digest.sources.records import RecordError, parse_arxiv_id, title_key
 from subscriptions.models import Feedback, Subscriber, TopicProfile
 
@@ -42,33 +46,92 @@ def vectors_key(profile: TopicProfile | _Topic) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _stale(profile: TopicProfile | _Topic) -> bool:
-    """No vectors, other words or model, or vectors of texts the reading rules no longer make.
+def _reading_rules() -> str:
+    """A fingerprint of the reading rules: the source of the modules that read an interests text.
 
-    The last case re-embeds a profile once, in a batch, after the rules change
-    how its text is read; without it, its vectors were embedded anew each day.
+    Those are read_interests and split_exclusions (digest.ranking.text) and the
+    texts build_profile embeds (digest.ranking.profile). A profile's reading is
+    stored with its vectors and valid only under the rules that made it: any
+    change to those modules (a rule, a constant, even a comment) makes every
+    stored reading stale, so each profile is read again once, on its next run,
+    and re-embedded only if the texts it embeds changed. A version number would
+    rely on whoever changes a rule to bump it; the source cannot forget.
+    """
+    sources = b"".join(Path(module.__file__ or "").read_bytes() for module in (ranking_text, ranking_profile))
+    return hashlib.sha256(sources).hexdigest()[:16]
+
+
+# Taken when the modules are imported, so it is the fingerprint of the code this process runs.
+READING_RULES = _reading_rules()
+
+
+def _layout(reading: ranking.Reading, texts: list[str], dim: int) -> dict:
+    """vectors_layout: the texts the vectors are of, and the reading that made them, under these rules."""
+    return {
+        "texts": texts,
+        "dim": dim,
+        "rules": READING_RULES,
+        "reading": {name: list(value) for name, value in dataclasses.asdict(reading).items()},
+    }
+
+
+def vectors_layout(*, interests: str, exclusions: str, dim: int) -> dict:
+    """The vectors_layout of a profile with these words: what profile_vectors_refresh stores (and the bench writes)."""
+    reading = ranking.read_interests(interests)
+    return _layout(reading, ranking.profile_texts(interests=interests, exclusions=exclusions), dim)
+
+
+def _stored_reading(profile: TopicProfile | _Topic) -> ranking.Reading:
+    return ranking.Reading(
+        **{name: tuple(value) for name, value in profile.vectors_layout["reading"].items()}
+    )
+
+
+def _stale(profile: TopicProfile | _Topic) -> bool:
+    """No vectors, other words or model, or a reading made under other reading rules.
+
+    Checking the rules' fingerprint, not the texts, is what spares the daily run
+    parsing every reader's text; a stale reading is read again, and re-embedded
+    only if its texts changed (profile_vectors_refresh).
     """
     return (
         profile.vectors is None
         or profile.vectors_key != vectors_key(profile)
-        or profile.vectors_layout.get("texts")
-        != ranking.profile_texts(interests=profile.interests, exclusions=profile.exclusions)
+        or profile.vectors_layout.get("rules") != READING_RULES
     )
 
 
 def profile_vectors_refresh(profiles: list[TopicProfile]) -> None:
-    """Embed the texts of profiles whose words (or the model) changed, all in one batch."""
+    """Read stale profiles again and embed those whose texts (or model) changed, all in one batch.
+
+    A profile whose words are the same but whose reading was made under other
+    rules keeps its vectors when the rules still make the same texts of it.
+    """
     stale = [p for p in profiles if _stale(p)]
     if not stale:
         return
-    texts = [ranking.profile_texts(interests=p.interests, exclusions=p.exclusions) for p in stale]
-    matrix = embed_texts([t for group in texts for t in group])
-    offset = 0
-    for profile, group in zip(stale, texts, strict=True):
-        profile.vectors = matrix[offset : offset + len(group)].astype("<f4").tobytes()
-        profile.vectors_layout = {"texts": group, "dim": int(matrix.shape[1])}
+    layouts = [
+        vectors_layout(interests=p.interests, exclusions=p.exclusions, dim=p.vectors_layout.get("dim", 0))
+        for p in stale
+    ]
+    embed = [
+        (p, layout)
+        for p, layout in zip(stale, layouts, strict=True)
+        if p.vectors is None
+        or p.vectors_key != vectors_key(p)
+        or p.vectors_layout.get("texts") != layout["texts"]
+    ]
+    if embed:
+        matrix = embed_texts([t for _, layout in embed for t in layout["texts"]])
+        offset = 0
+        for profile, layout in embed:
+            count = len(layout["texts"])
+            profile.vectors = matrix[offset : offset + count].astype("<f4").tobytes()
+            layout["dim"] = int(matrix.shape[1])
+            offset += count
+    for profile, layout in zip(stale, layouts, strict=True):
+        profile.vectors_layout = layout
         profile.vectors_key = vectors_key(profile)
-        offset += len(group)
     TopicProfile.objects.bulk_update(stale, ["vectors", "vectors_layout", "vectors_key"])
 
 
@@ -77,7 +140,7 @@ def _cached_embedder(profile: TopicProfile | _Topic) -> Callable[[list[str]], np
     matrix = np.frombuffer(bytes(profile.vectors), dtype="<f4").reshape(-1, layout["dim"])
 
     def embed(texts: list[str]) -> np.ndarray:
-        # profiles_for refreshed every profile whose texts the rules read otherwise (_stale).
+        # profiles_for refreshed every profile whose stored reading or vectors were stale (_stale).
         if texts != layout["texts"]:
             raise RuntimeError(f"profile {profile.subscriber_id}: cached vectors are not of these texts")
         return matrix
@@ -127,7 +190,10 @@ def profiles_for(subscribers: list[Subscriber], *, edition_date: date) -> list[r
         profile_vectors_refresh(list(TopicProfile.objects.filter(subscriber_id__in=stale)))
         topics = [_Topic(*row) for row in rows.all()]
     return _profiles(
-        [(by_id[topic.subscriber_id], topic, _cached_embedder(topic)) for topic in topics],
+        [
+            _Reader(by_id[topic.subscriber_id], topic, _cached_embedder(topic), _stored_reading(topic))
+            for topic in topics
+        ],
         edition_date=edition_date,
     )
 
@@ -145,17 +211,20 @@ def profile_for_new_reader(
     topic = TopicProfile(
         subscriber=subscriber, interests=interests, exclusions=exclusions, seed_papers=seed_papers
     )
-    return _profiles([(subscriber, topic, embed_texts)], edition_date=None)[0]
+    return _profiles([_Reader(subscriber, topic, embed_texts, None)], edition_date=None)[0]
 
 
-def _profiles(
-    readers: list[tuple[Subscriber, TopicProfile | _Topic, Callable[[list[str]], np.ndarray]]],
-    *,
-    edition_date: date | None,
-) -> list[ranking.Profile]:
+class _Reader(NamedTuple):
+    subscriber: Subscriber
+    topic: TopicProfile | _Topic
+    embed: Callable[[list[str]], np.ndarray]
+    reading: ranking.Reading | None  # stored with the cached vectors; None: read the text now
+
+
+def _profiles(readers: list[_Reader], *, edition_date: date | None) -> list[ranking.Profile]:
     """Seeds, feedback and papers already sent, then one ranking.build_profile per reader."""
-    saved = [subscriber.pk for subscriber, _, _ in readers if subscriber.pk is not None]
-    seeds = _seed_papers([topic for _, topic, _ in readers])
+    saved = [reader.subscriber.pk for reader in readers if reader.subscriber.pk is not None]
+    seeds = _seed_papers([reader.topic for reader in readers])
     feedback: dict[int, dict[int, int]] = defaultdict(dict)
     taken: dict[int, set[int]] = defaultdict(set)
     if saved:
@@ -176,7 +245,7 @@ def _profiles(
     titles = dict(Paper.objects.filter(id__in=example_ids).values_list("id", "title"))
 
     profiles = []
-    for (subscriber, topic, embed), seed_ids in zip(readers, seeds, strict=True):
+    for (subscriber, topic, embed, reading), seed_ids in zip(readers, seeds, strict=True):
         signals = feedback[subscriber.pk] if subscriber.pk is not None else {}
         kept, more, less = ranking.reader_examples(seed_ids, signals)
         profiles.append(
@@ -194,6 +263,7 @@ def _profiles(
                 # Papers already picked, and papers the subscriber liked or disliked, are not news.
                 exclude_ids=frozenset(taken[subscriber.pk] | set(signals) | set(seed_ids)),
                 embed=embed,
+                reading=reading,
             )
         )
     return profiles

@@ -119,6 +119,9 @@ class TopicProfile(models.Model):
     # Cached embeddings of the facets and exclusions (float32 rows, facets first),
     # valid while vectors_key matches the texts and the model: a daily run for
     # 100k subscribers must not re-embed profiles that did not change.
+    # vectors_layout holds the texts they are of and the reading of the interests
+    # text, valid under the reading rules that made it (digest.profiles: the daily
+    # run parses no text).
     vectors_key = models.CharField(max_length=64, blank=True)
     vectors = models.BinaryField(null=True, blank=True)
     vectors_layout = models.JSONField(default=dict, blank=True)

@@ -6,18 +6,21 @@ per anchor) and runs MMR per reader in Python. Readers share topics (the bench's
 100,000 readers have ~11,600 distinct facet texts), so `rank_batch`:
 
 1. keeps, per PaperSet, one row of `score.hybrid` similarity for each distinct
-   (text, vector) of a facet or a whole-profile summary, and one row of
-   `score.exclusion_penalty` for each distinct exclusion (`TextRows`), once a
-   second reader needs it: a shared row is computed at most twice per day and
-   process, a reader's own rows are computed and dropped;
-2. combines them per reader with elementwise operations only
+   (text, vector) of a facet, and one row of `score.exclusion_penalty` for each
+   distinct exclusion (`TextRows`), once a second reader needs it: a shared row
+   is computed at most twice per day and process, a reader's own rows (facets
+   moved by its clicks) are computed and dropped;
+2. computes each reader's whole-profile rows per block (a summary is seldom
+   shared): one dense product whose cosines serve both the facets' context
+   (`score.hybrid`) and the whole query (`score.whole_query`), and one
+   sparse-by-dense product for their lexical and BM25 rows
+   (`LexicalIndex.scores_and_bm25`); liked papers (`score.liked_query`) likewise;
+3. combines them per reader with elementwise operations only
    (`score.facet_similarity`, max over anchors, seed papers' rows, penalties,
    `score.calibrated_scores`), for a block of readers sorted by facet count so
-   that "readers with a j-th facet" is a slice; each reader's own queries (the
-   whole profile as one query, its liked papers: `score.whole_query`,
-   `score.liked_query`) are one dense and one sparse row per reader, computed
-   per block, and order the papers without being calibrated (Scores.relevance);
-3. selects for the whole block at once: one argpartition per candidate limit,
+   that "readers with a j-th facet" is a slice; the reader's own queries order
+   the papers without being calibrated (Scores.relevance);
+4. selects for the whole block at once: one argpartition per candidate limit,
    then MMR step by step across the block (`selection.mmr_value`,
    `selection.redundancy_after`), instead of a Python loop per reader.
 
@@ -112,9 +115,8 @@ class TextRows:
         """(texts, papers): the rows of these (text, vector) pairs, computing those not kept.
 
         A row is kept once a second reader needs it: facets are shared across
-        readers, while a reader's own rows (its whole-profile summary, facets
-        moved by its clicks) would only fill the budget, and memory would grow
-        with readers.
+        readers, while a reader's own rows (facets moved by its clicks) would
+        only fill the budget, and memory would grow with readers.
         """
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         keys = _keys(texts, vectors)
@@ -164,7 +166,7 @@ class Day:
 
     def __init__(self, papers: PaperSet):
         self.papers = papers
-        self.facets = TextRows(papers, penalty=False)  # facets and whole-profile summaries
+        self.facets = TextRows(papers, penalty=False)
         self.exclusions = TextRows(papers, penalty=True)
         self._gram: np.ndarray | None = None
 
@@ -232,11 +234,13 @@ def _block_scores(
     papers, facet_rows, exclusion_rows = day.papers, day.facets, day.exclusions
     n, dim = len(papers), papers.vectors.shape[1]
     widths = np.asarray([len(f) for f in facets], dtype=np.intp)
-    raw = np.full((len(block), n), -np.inf, dtype=np.float32)
-    relevance = np.full((len(block), n), -np.inf, dtype=np.float32)
-    best = np.zeros((len(block), n), dtype=np.intp)
-
     with_facets = int(np.count_nonzero(widths))
+    # Readers with facets get every column at their first facet; the others start at -inf.
+    raw = np.empty((len(block), n), dtype=np.float32)
+    relevance = np.empty((len(block), n), dtype=np.float32)
+    raw[with_facets:] = relevance[with_facets:] = -np.inf
+    # Anchor numbers are below MAX_FACETS + MAX_POSITIVES: int16 moves a quarter of the bytes intp does.
+    best = np.zeros((len(block), n), dtype=np.int16)
     if with_facets:
         if any(block[r].summary_vector is None for r in range(with_facets)):
             raise ValueError("a profile with facets needs its summary_vector (build_profile sets it)")
@@ -248,9 +252,13 @@ def _block_scores(
             [np.asarray(p.summary_vector, dtype=np.float32) for p in block[:with_facets]]
         )
         summaries = [p.summary for p in block[:with_facets]]
-        whole = facet_rows.rows(summaries, summary_vectors)
-        # The reader's own queries (a summary is seldom shared): the whole one, and its liked papers.
-        boost = whole_query(summary_vectors @ papers.vectors.T, papers.lexical.bm25(summaries))
+        # A summary is the reader's own (seldom shared): its rows are computed for the block,
+        # one dense product whose cosines serve both the whole-profile rows and the whole query.
+        cosine = summary_vectors @ papers.vectors.T
+        lexical, bm25 = papers.lexical.scores_and_bm25(summaries)
+        whole = hybrid(cosine, lexical)
+        # The reader's own queries: the whole one, and its liked papers.
+        boost = whole_query(cosine, bm25)
         liked = [
             r for r, p in enumerate(block[:with_facets]) if p.liked_vector is not None and p.liked_count > 0
         ]
@@ -269,12 +277,12 @@ def _block_scores(
         for j in range(int(widths[0])):
             have = int(np.count_nonzero(widths > j))  # readers with a j-th facet: a prefix
             similarity = facet_similarity(facet_table[starts[:have] + j], whole[:have], bias[:have, j])
-            ordered = similarity + boost[:have]
             if j == 0:
                 raw[:have] = similarity
-                relevance[:have] = ordered
+                np.add(similarity, boost[:have], out=relevance[:have])
                 continue
             np.maximum(raw[:have], similarity, out=raw[:have])
+            ordered = np.add(similarity, boost[:have], out=similarity)  # similarity is not needed again
             # The first anchor wins a tie, as argmax does in score_profiles.
             np.greater(ordered, relevance[:have], out=better[:have])
             np.maximum(relevance[:have], ordered, out=relevance[:have])

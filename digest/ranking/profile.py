@@ -46,8 +46,10 @@ class Profile:
     liked_count: int = 0
 
 
-def _parts(interests: str, exclusions: str) -> tuple[Reading, list[str], list[str], str, list[str]]:
-    reading = read_interests(interests)
+def _parts(
+    interests: str, exclusions: str, reading: Reading | None = None
+) -> tuple[Reading, list[str], list[str], str, list[str]]:
+    reading = read_interests(interests) if reading is None else reading
     facets = list(reading.facets)
     # Exclusions typed into the interests text count like those of the exclusions field.
     excluded = list(dict.fromkeys([*split_exclusions(exclusions), *reading.exclusions]))
@@ -157,6 +159,7 @@ def build_profile(
     threshold: float = 0.0,
     exclude_ids: Iterable[int] = frozenset(),
     embed: Callable[[list[str]], np.ndarray],
+    reading: Reading | None = None,
 ) -> Profile:
     """One path from what a subscriber wrote (and clicked) to a scorable Profile.
 
@@ -164,8 +167,10 @@ def build_profile(
     their own. more / negatives: vectors of the papers marked "more" / "less
     like this", which move the facets and the whole-profile vector (Rocchio). embed: texts ->
     unit rows (digest.embedding.embed_texts, a cache of it, or a test's fake).
+    reading: read_interests(interests), when the caller stored it (digest.profiles
+    keeps it with the cached vectors, so the daily run does not parse every text).
     """
-    reading, facets, excluded, summary, texts = _parts(interests, exclusions)
+    reading, facets, excluded, summary, texts = _parts(interests, exclusions, reading)
     vectors = np.asarray(embed(texts), dtype=np.float32) if texts else None
     dim = vectors.shape[1] if vectors is not None and vectors.ndim == 2 else None
     positives = list(positives)[-MAX_POSITIVES:]
