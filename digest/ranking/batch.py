@@ -55,7 +55,7 @@ from digest.ranking.score import (
     exclusion_penalty,
     facet_similarity,
     hybrid,
-    liked_query,
+    liked_evidence,
     positive_similarity,
     vector_rows,
     whole_query,
@@ -255,10 +255,7 @@ def _block_scores(
             r for r, p in enumerate(block[:with_facets]) if p.liked_vector is not None and p.liked_count > 0
         ]
         if liked:
-            liked_vectors = np.vstack([np.asarray(block[r].liked_vector, dtype=np.float32) for r in liked])
-            boost[liked] += liked_query(
-                liked_vectors @ papers.vectors.T, np.asarray([block[r].liked_count for r in liked])
-            )
+            boost[liked] += liked_evidence(papers, [block[r] for r in liked])
         starts = np.cumsum(widths[:with_facets]) - widths[:with_facets]
         bias = np.zeros((with_facets, int(widths[0])), dtype=np.float32)
         for r, profile in enumerate(block[:with_facets]):

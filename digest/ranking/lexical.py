@@ -96,6 +96,39 @@ class LexicalIndex:
         )
         return (matrix @ self.weights).toarray()
 
+    @functools.cached_property
+    def _average_length(self) -> float:
+        return float(np.mean([len(words) for words in self._tokens])) if self._tokens else 1.0
+
+    def terms_bm25(self, texts_per_query: Sequence[Sequence[str]], *, top: int) -> np.ndarray:
+        """(queries, papers) plain BM25 of each query's characteristic words, weighted.
+
+        A query is a few papers' texts (a reader's liked papers): each word
+        weighs its mean BM25 weight in those texts (today's idf), and the `top`
+        heaviest are the query, so the words the liked papers share and that
+        few papers use count most. Words no paper of today has cannot score.
+        """
+        indptr: list[int] = [0]
+        indices: list[int] = []
+        data: list[float] = []
+        for texts in texts_per_query:
+            weight: dict[int, float] = {}
+            for text in texts:
+                words = [self.vocab[w] for w in tokenize(text) if w in self.vocab]
+                norm = BM25_K1 * (1 - BM25_B + BM25_B * len(tokenize(text)) / self._average_length)
+                for word, count in zip(*np.unique(words, return_counts=True), strict=True):
+                    tf = count * (BM25_K1 + 1) / (count + norm)
+                    weight[int(word)] = weight.get(int(word), 0.0) + float(self.idf[word]) * tf / len(texts)
+            kept = sorted(weight.items(), key=lambda item: -item[1])[:top]
+            indices.extend(word for word, _ in kept)
+            data.extend(value for _, value in kept)
+            indptr.append(len(indices))
+        matrix = sp.csr_matrix(
+            (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
+            shape=(len(texts_per_query), self.weights.shape[0]),
+        )
+        return (matrix @ self.weights).toarray()
+
     def scores(self, queries: Sequence[str]) -> np.ndarray:
         """(queries, papers) lexical scores in 0..1."""
         raw = (self.query_matrix(queries) @ self.weights).toarray()

@@ -561,6 +561,18 @@ class TestLexical:
         assert plain[papers.column(10)] == 0
         assert saturated[both] - saturated[one] < (plain[both] - plain[one]) / plain.max()
 
+    def test_a_few_papers_words_as_a_query_weigh_the_words_they_share(self):
+        papers = paperset()
+        texts = [papers.texts[papers.column(3)], papers.texts[papers.column(4)]]  # MRI papers
+        rows = papers.lexical.terms_bm25([texts, []], top=3)
+        assert rows.shape == (2, len(PAPERS))
+        assert rows[0].argmax() in (papers.column(3), papers.column(4))
+        assert rows[0][papers.column(10)] == 0
+        assert not rows[1].any()
+        # Only the top words count: one word is a narrower query than all of them.
+        one = papers.lexical.terms_bm25([texts], top=1)[0]
+        assert np.count_nonzero(one) <= np.count_nonzero(rows[0])
+
     def test_it_matches_word_forms_but_keeps_distinct_words_apart(self):
         assert ranking.tokenize("Quantized models") == ranking.tokenize("quantization of the model")
         assert ranking.tokenize("retrieval")[0] == ranking.tokenize("retrieve")[0]
