@@ -15,7 +15,7 @@ per anchor) and runs MMR per reader in Python. Readers share topics (the bench's
    `score.calibrated_scores`), for a block of readers sorted by facet count so
    that "readers with a j-th facet" is a slice; each reader's own queries (the
    whole profile as one query, its liked papers: `score.whole_query`,
-   `score.liked_query`) are one dense and one sparse row per reader, computed
+   `score.liked_evidence`) are a dense and a sparse row or two per reader, computed
    per block, and order the papers without being calibrated (Scores.relevance);
 3. selects for the whole block at once: one argpartition per candidate limit,
    then MMR step by step across the block (`selection.mmr_value`,
