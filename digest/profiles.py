@@ -242,7 +242,11 @@ def _profiles(readers: list[_Reader], *, edition_date: date | None) -> list[rank
             taken[sid].add(pid)
     example_ids = {pid for ids in seeds for pid in ids} | {pid for f in feedback.values() for pid in f}
     example_vectors = paper_vectors(list(example_ids))
-    titles = dict(Paper.objects.filter(id__in=example_ids).values_list("id", "title"))
+    titles, texts = {}, {}
+    for pid, title, abstract in Paper.objects.filter(id__in=example_ids).values_list(
+        "id", "title", "abstract"
+    ):
+        titles[pid], texts[pid] = title, ranking.paper_text(title, abstract)
 
     profiles = []
     for (subscriber, topic, embed, reading), seed_ids in zip(readers, seeds, strict=True):
@@ -257,6 +261,7 @@ def _profiles(readers: list[_Reader], *, edition_date: date | None) -> list[rank
                     (titles[pid][:120], example_vectors[pid]) for pid in kept if pid in example_vectors
                 ],
                 more=[example_vectors[pid] for pid in more if pid in example_vectors],
+                more_texts=[texts[pid] for pid in more if pid in example_vectors],
                 negatives=[example_vectors[pid] for pid in less if pid in example_vectors],
                 size=subscriber.digest_size,
                 threshold=subscriber.effective_threshold,

@@ -14,7 +14,8 @@ per anchor) and runs MMR per reader in Python. Readers share topics (the bench's
    shared): one dense product whose cosines serve both the facets' context
    (`score.hybrid`) and the whole query (`score.whole_query`), and one
    sparse-by-dense product for their lexical and BM25 rows
-   (`LexicalIndex.scores_and_bm25`); liked papers (`score.liked_query`) likewise;
+   (`LexicalIndex.scores_and_bm25`); the liked papers' vector and words
+   (`score.liked_evidence`) likewise;
 3. combines them per reader with elementwise operations only
    (`score.facet_similarity`, max over anchors, seed papers' rows, penalties,
    `score.calibrated_scores`), for a block of readers sorted by facet count so
@@ -58,7 +59,7 @@ from digest.ranking.score import (
     exclusion_penalty,
     facet_similarity,
     hybrid,
-    liked_query,
+    liked_evidence,
     positive_similarity,
     vector_rows,
     whole_query,
@@ -263,10 +264,7 @@ def _block_scores(
             r for r, p in enumerate(block[:with_facets]) if p.liked_vector is not None and p.liked_count > 0
         ]
         if liked:
-            liked_vectors = np.vstack([np.asarray(block[r].liked_vector, dtype=np.float32) for r in liked])
-            boost[liked] += liked_query(
-                liked_vectors @ papers.vectors.T, np.asarray([block[r].liked_count for r in liked])
-            )
+            boost[liked] += liked_evidence(papers, [block[r] for r in liked])
         starts = np.cumsum(widths[:with_facets]) - widths[:with_facets]
         bias = np.zeros((with_facets, int(widths[0])), dtype=np.float32)
         for r, profile in enumerate(block[:with_facets]):

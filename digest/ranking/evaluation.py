@@ -203,6 +203,7 @@ class Rankers:
             exclusions=profile.exclusions,
             positives=[(papers.titles[c], papers.vectors[c]) for c in kept],
             more=[papers.vectors[c] for c in more],
+            more_texts=[papers.texts[c] for c in more],
             negatives=[papers.vectors[c] for c in less],
             size=size,
             exclude_ids=frozenset(int(papers.ids[c]) for c in [*seeds, *signals, *sent]),

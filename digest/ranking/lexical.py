@@ -96,6 +96,66 @@ class LexicalIndex:
         )
         return (matrix @ self.weights).toarray()
 
+    @functools.cached_property
+    def _average_length(self) -> float:
+        return float(np.mean([len(words) for words in self._tokens])) if self._tokens else 1.0
+
+    @functools.cached_property
+    def _text_rows(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per text already weighed (terms_bm25): its words' vocab ids and BM25 weights."""
+        return {}
+
+    def _text_weights(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """(texts, vocab) each text's BM25 weight per word it has, as the index would weigh it (today's idf)."""
+        rows = self._text_rows
+        for text in texts:
+            if text not in rows:
+                words = tokenize(text)
+                ids, counts = np.unique([self.vocab[w] for w in words if w in self.vocab], return_counts=True)
+                norm = BM25_K1 * (1 - BM25_B + BM25_B * len(words) / self._average_length)
+                tf = counts * (BM25_K1 + 1) / (counts + norm)
+                rows[text] = (ids.astype(np.int32), (self.idf[ids] * tf).astype(np.float32))
+        parts = [rows[text] for text in texts]
+        indptr = np.concatenate([[0], np.cumsum([len(ids) for ids, _ in parts], dtype=np.int64)])
+        return sp.csr_matrix(
+            (
+                np.concatenate([w for _, w in parts] or [np.zeros(0, np.float32)]),
+                np.concatenate([ids for ids, _ in parts] or [np.zeros(0, np.int32)]),
+                indptr,
+            ),
+            shape=(len(texts), self.weights.shape[0]),
+        )
+
+    def terms_bm25(self, texts_per_query: Sequence[Sequence[str]], *, top: int) -> np.ndarray:
+        """(queries, papers) plain BM25 of each query's characteristic words, weighted.
+
+        A query is a few papers' texts (a reader's liked papers): each word
+        weighs its mean BM25 weight in those texts (today's idf), and the `top`
+        heaviest are the query, so the words the liked papers share and that
+        few papers use count most. Words no paper of today has cannot score.
+        Each distinct text is weighed once per index, however many readers liked it.
+        """
+        # Sorted texts and sorted words: a reader's row is summed and cut the same
+        # way whatever block it is scored in (rank and rank_batch must agree on ties).
+        unique = sorted({text for texts in texts_per_query for text in texts})
+        column = {text: i for i, text in enumerate(unique)}
+        owner = [q for q, texts in enumerate(texts_per_query) for _ in texts]
+        share = [1.0 / len(texts) for texts in texts_per_query for _ in texts]
+        mean = sp.csr_matrix(
+            (
+                np.asarray(share, dtype=np.float32),
+                (np.asarray(owner, dtype=np.int64), [column[t] for texts in texts_per_query for t in texts]),
+            ),
+            shape=(len(texts_per_query), len(unique)),
+        ) @ self._text_weights(unique)
+        mean.sort_indices()
+        for q in range(mean.shape[0]):  # keep each query's `top` heaviest words
+            row = mean.data[mean.indptr[q] : mean.indptr[q + 1]]
+            if len(row) > top:
+                row[np.argpartition(-row, top - 1)[top:]] = 0
+        mean.eliminate_zeros()
+        return (mean @ self.weights).toarray()
+
     def scores(self, queries: Sequence[str]) -> np.ndarray:
         """(queries, papers) lexical scores in 0..1."""
         raw = (self.query_matrix(queries) @ self.weights).toarray()

@@ -11,6 +11,9 @@ from digest.ranking.text import Reading, read_interests, split_exclusions
 
 # Seed papers kept per profile (the newest win).
 MAX_POSITIVES = 20
+# Liked papers whose words make the liked query's lexical half (the newest win):
+# bounds the tokenising a reader costs each day.
+MAX_LIKED_TEXTS = 30
 # "More / less like this" clicks that shape a profile (the newest win).
 MAX_CLICKS = 100
 
@@ -44,6 +47,8 @@ class Profile:
     # a query of its own, fused with a weight that grows with the clicks.
     liked_vector: np.ndarray | None = None  # (d,)
     liked_count: int = 0
+    # The newest liked papers' texts (title and abstract): the same query read as words.
+    liked_texts: tuple[str, ...] = ()
 
 
 def _parts(
@@ -155,6 +160,7 @@ def build_profile(
     positives: Iterable[tuple[str, np.ndarray]] = (),
     negatives: Iterable[np.ndarray] = (),
     more: Iterable[np.ndarray] = (),
+    more_texts: Iterable[str] = (),
     size: int = 5,
     threshold: float = 0.0,
     exclude_ids: Iterable[int] = frozenset(),
@@ -165,7 +171,8 @@ def build_profile(
 
     positives: (label, unit vector) for seed papers, oldest first: anchors of
     their own. more / negatives: vectors of the papers marked "more" / "less
-    like this", which move the facets and the whole-profile vector (Rocchio). embed: texts ->
+    like this", which move the facets and the whole-profile vector (Rocchio); more_texts: the
+    "more" papers' texts (ranking.paper_text), their words a query of their own. embed: texts ->
     unit rows (digest.embedding.embed_texts, a cache of it, or a test's fake).
     reading: read_interests(interests), when the caller stored it (digest.profiles
     keeps it with the cached vectors, so the daily run does not parse every text).
@@ -212,4 +219,5 @@ def build_profile(
         reading=reading,
         liked_vector=_unit(np.mean(more, axis=0)) if more else None,
         liked_count=len(more),
+        liked_texts=tuple(more_texts)[-MAX_LIKED_TEXTS:] if more else (),
     )

@@ -40,15 +40,15 @@ _LEAD = re.compile(
     r"(?:(?:in|for|during|at)\s+(?:my|our)\s+(?:phd|thesis|master'?s?|job|day\s+job|work|lab|group|team|research)\s*,?\s*)?(?:(?:i\s+am|i'm|i’m|im|i)\s+(?:also\s+|mostly\s+|mainly\s+|really\s+|currently\s+)*"
     r"(?:interested\s+in|into|work(?:ing)?\s+(?:on|in|with)|read(?:ing)?(?:\s+about)?|study(?:ing)?|research(?:ing)?"
     r"|like|love|want|need|follow|care\s+about|look(?:ing)?\s+for)"
-    r"|(?:currently\s+)?work(?:ing)?\s+(?:on|in|with)|(?:mostly|mainly|primarily|especially)|my\s+(?:work|research|interests?|focus)\s+(?:is|are)\s+(?:on|in|about)?"
+    r"|(?:currently\s+)?work(?:ing)?\s+(?:on|in|with)|(?:mostly|mainly|primarily|especially)|my\s+(?:work|research|interests?|focus)\s+(?:is|are)(?:\s+(?:on|in|about))?"
     # Question scaffolding: "what's new in X?", "anything on X", "I'd like to know about X".
     r"|what(?:'s|’s|\s+is)\s+(?:new|happening|going\s+on)\s+(?:in|on|about|with)"
-    r"|any\s+(?:news|papers|work|progress)\s+(?:on|about|in)|(?:i'd|i’d|i\s+would)\s+like\s+(?:to\s+(?:know|read|see|learn|follow)\s+(?:more\s+)?(?:about|on)?)?"
+    r"|any\s+(?:news|papers|work|progress)\s+(?:on|about|in)|(?:i'd|i’d|i\s+would)\s+like\s+(?:to\s+(?:know|read|see|learn|follow|collect|find|track|keep\s+up\s+with)(?:\s+more)?(?:\s+(?:about|on))?)?"
     r"|(?:i'm\s+|i\s+am\s+|we're\s+|we\s+are\s+)?looking\s+for|what\s+i\s+care\s+about(?:\s+most)?\s+is|i\s+mean)\s+",
     re.I,
 )
 _ITEM_SEPARATOR = re.compile(r",|\s+/\s+|\|")
-_LEADING_JOIN = re.compile(r"^(?:and|or|&|as well as|plus)\s+", re.I)
+_LEADING_JOIN = re.compile(r"^(?:and\s+also|and|or|&|as well as|plus|also)\s+", re.I)
 _LAST_ITEM_JOIN = re.compile(r"\s+(?:and|or|nor|&)\s+", re.I)
 _PARENTHESES = re.compile(r"\(([^()]*)\)")
 
@@ -71,7 +71,10 @@ def _split_top_level(line: str) -> list[str]:
 
 def _split_items(line: str) -> list[str]:
     items = [_LEADING_JOIN.sub("", item) for item in _split_top_level(line)]
-    if len(items) >= 2 and all(len(item.split()) <= LIST_ITEM_MAX_WORDS for item in items):
+    # Examples in parentheses qualify an item; they don't make it a prose sentence.
+    if len(items) >= 2 and all(
+        len(_PARENTHESES.sub(" ", item).split()) <= LIST_ITEM_MAX_WORDS for item in items
+    ):
         # "pruning, quantization and distillation": the last "and" joins items too.
         # Not "masked or replaced-token objectives": a lone word before the
         # "or" usually shares the noun that follows ("masked objectives").
@@ -138,11 +141,13 @@ _NEGATED_TOPIC = re.compile(
     r"(?:^|,\s*)(?:(?:so|and|but)\s+)?(?P<topic>[^,]+?)(?:\s+(?:is|are)\s+(?:(?:really|definitely|totally|completely)\s+)?"
     r"(?:out\s+of\s+scope|outside\s+(?:of\s+)?(?:my|the)?\s*scope|off[- ]topic|irrelevant|not\s+(?:of\s+)?"
     r"(?:interest|interesting|relevant|needed|wanted|for\s+me|mine|my\s+(?:thing|field|area|topic)"
-    r"|what\s+i(?:'m|’m|\s+am)?\s+(?:want|need|mean|after|asking\s+about|looking\s+for)))\b"
+    r"|what\s+i(?:'m|’m|\s+am)?\s+(?:want|need|mean|after|asking\s+about|looking\s+for))"
+    # "X is a different community", "X is another field": someone else's topic.
+    r"|(?:a\s+)?(?:different|separate|another|other)\s+(?:community|field|area|topic|world|story|thing))\b"
     # "X don't interest me", "X I don't need", "X, no please"
     r"|\s+(?:do|does)(?:n't|n’t|\s+not)\s+interest\s+(?:me|us)\b"
     r"|\s+(?:i|we)\s+(?:do\s+not|don't|don’t|dont)\s+(?:need|want|care\s+about|read)\b"
-    r"|[\s,:]+(?:no|not)(?:\s+(?:please|thanks|thank\s+you))?[\s.!]*$)"
+    r"|[\s,:]+(?:also\s+|either\s+)?(?:no|not)(?:\s+(?:for\s+(?:me|us)|either|please|thanks|thank\s+you))?[\s.!]*$)"
     # The rest of the clause is the reason, not a topic ("... is not for me since it is too applied").
     r"[^,]*",
     re.I,
@@ -165,7 +170,9 @@ _QUALIFIER = re.compile(
     r"^(?:(?:but|and|so|esp\.?|especially|mostly|mainly|ideally)\s+)*"
     r"(?:(?:for|within)\s|the\s+same\s+(?:ideas?|methods?|techniques?|things?|approach(?:es)?)\b)"
     r"|\b(?:only\s+(?:useful|relevant|interesting|of\s+interest|ok|okay|fine)\s+(?:if|when)"
-    r"|(?:is|are)\s+the\s+main\s+(?:thing|focus|interest))\b",
+    r"|(?:is|are)\s+the\s+main\s+(?:thing|focus|interest))\b"
+    # "I'm on the language modelling side": where the reader stands, not a topic.
+    r"|^(?:(?:i\s+am|i'm|i’m|im|we\s+are|we're|we’re)\s+(?:more\s+|mostly\s+|mainly\s+)?on\s+the\s+.+\s+side)$",
     re.I,
 )
 # A short "in/on/at/with/from ..." says where, not what: after a topic ("robotics,
@@ -176,6 +183,15 @@ _QUALIFIER = re.compile(
 _PLACE = re.compile(
     r"^(?:(?:but|and|so|esp\.?|especially|mostly|mainly|ideally)\s+)*(?:in|on|at|with|from)\s+"
     r"(?P<word>\S+)(?:\s+\S+){0,2}\s*$",
+    re.I,
+)
+
+
+# "I'm writing my thesis on X, so I'd like to collect Y": the situation before
+# ", so I'd like / want / need" qualifies the profile; what follows is the topic.
+_SITUATION = re.compile(
+    r"^(?P<situation>[^,]{10,}?),\s+so\s+(?=(?:i'd|i’d|i\s+would|i\s+want|i\s+need|i'm\s+looking|i\s+am\s+looking"
+    r"|we'd|we’d|we\s+would|we\s+want|we\s+need)\b)",
     re.I,
 )
 
@@ -302,6 +318,10 @@ def read_interests(text: str) -> Reading:
         start = clause.find(part)
         if start > 0:
             ignored.append(clause[:start].strip(" \t,.:!"))
+        situation = _SITUATION.match(part)
+        if situation:
+            context.append(situation.group("situation"))
+            part = part[situation.end() :]
         wanted, negated = _split_negation(part)
         if negated:
             excluded.extend(split_exclusions(_POLITE_TAIL.sub("", negated)))

@@ -41,6 +41,9 @@ def test_clicks_move_the_profile_toward_more_and_away_from_less():
     assert float(moved.summary_vector @ liked_vector) > float(plain.summary_vector @ liked_vector)
     assert float(moved.summary_vector @ disliked_vector) < float(plain.summary_vector @ disliked_vector)
     assert np.allclose(np.linalg.norm(moved.facet_vectors, axis=1), 1.0, atol=1e-5)
+    # The liked paper's words make a query of their own; the disliked one's do not.
+    assert moved.liked_texts == ("Learned sparse retrieval with expansion. SPLADE for search.",)
+    assert plain.liked_texts == ()
 
 
 def _stored(subscriber) -> TopicProfile:

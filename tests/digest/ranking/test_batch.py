@@ -49,6 +49,7 @@ def test_rank_batch_picks_what_rank_picks_on_the_dev_set():
     assert any(len(r.positive_labels) for r in readers)
     assert any(len(r.exclusions) for r in readers)
     assert any(r.facet_bias is not None and r.facet_bias.any() for r in readers)
+    assert any(r.liked_texts for r in readers)  # the liked query read as words too
     assert len(readers) > 2 * batch.BLOCK  # several blocks, of mixed widths
 
     expected = ranking.rank(corpus.papers, readers)

@@ -205,10 +205,43 @@ class TestFacets:
             assert list(reading.exclusions) == excluded, text
             assert len(reading.facets) == 1, text
 
+    def test_it_reads_someone_elses_topic_and_a_trailing_also_not_as_exclusions(self):
+        reading = read_interests(
+            "My research is dictionary learning. Sparse autoencoders for LLMs is a different community, "
+            "not for me. Word dictionaries / lexicons also not."
+        )
+        assert reading.facets == ("dictionary learning",)
+        assert reading.exclusions == ("Sparse autoencoders for LLMs", "Word dictionaries", "lexicons")
+
+    def test_the_situation_before_so_i_would_like_is_context_and_the_rest_the_topics(self):
+        reading = read_interests(
+            "I'm writing my thesis on NLP before transformers, so I'd like to collect the recurrent models "
+            "for text: LSTMs for tagging, convolutional language models"
+        )
+        assert reading.context == ("I'm writing my thesis on NLP before transformers",)
+        assert reading.facets == (
+            "the recurrent models for text",
+            "LSTMs for tagging",
+            "convolutional language models",
+        )
+
+    def test_where_the_reader_stands_is_context(self):
+        reading = read_interests("state space models. I'm on the language modelling side.")
+        assert reading.facets == ("state space models",)
+        assert reading.context == ("I'm on the language modelling side",)
+
+    def test_examples_in_parentheses_do_not_make_a_list_item_prose(self):
+        text = (
+            "sparse coding in the classical sense (signal processing, learning a dictionary so that signals "
+            "are sparse combinations of atoms), and also matrix factorization, low-rank decomposition"
+        )
+        assert read_interests(text).facets[1:] == ("matrix factorization", "low-rank decomposition")
+
     def test_question_scaffolding_is_not_part_of_the_topic(self):
         assert read_interests("What's new in dictionary learning?").facets == ("dictionary learning?",)
         assert read_interests("Looking for work on scaling laws").facets == ("work on scaling laws",)
         assert read_interests("What I care about most is hybrid retrieval").facets == ("hybrid retrieval",)
+        assert read_interests("I'd like to read robot learning papers").facets == ("robot learning papers",)
 
     def test_scaffolding_and_qualifiers_are_not_topics(self):
         reading = read_interests(
@@ -417,6 +450,28 @@ class TestScoring:
             == 6
         )
 
+    def test_liked_papers_words_are_a_query_too(self, monkeypatch):
+        monkeypatch.setattr("digest.ranking.profile.MORE_WEIGHT", 0.0)
+        monkeypatch.setattr("digest.ranking.score.LIKED_WEIGHT", 0.0)  # the words alone
+        papers = paperset()
+        liked = papers.texts[papers.column(5)]  # DrivAerNet
+        relevance = {
+            with_texts: ranking.score_profiles(
+                papers,
+                [
+                    profile(
+                        "medical imaging",
+                        more=[vector_of(5, papers)] * 4,
+                        more_texts=[liked] * 4 if with_texts else (),
+                    )
+                ],
+            ).relevance[0]
+            for with_texts in (False, True)
+        }
+        gain = relevance[True] - relevance[False]
+        # DrivAerNet++ shares its words; the CFD surrogate fewer; the robot paper none.
+        assert gain[papers.column(6)] > gain[papers.column(7)] > gain[papers.column(10)]
+
     def test_a_hedged_side_interest_counts_less(self):
         papers = paperset()
         core = scores_of(papers, profile("pruning. reinforcement robot"))
@@ -505,6 +560,18 @@ class TestLexical:
         assert plain[both] > 1.5 * plain[one]
         assert plain[papers.column(10)] == 0
         assert saturated[both] - saturated[one] < (plain[both] - plain[one]) / plain.max()
+
+    def test_a_few_papers_words_as_a_query_weigh_the_words_they_share(self):
+        papers = paperset()
+        texts = [papers.texts[papers.column(3)], papers.texts[papers.column(4)]]  # MRI papers
+        rows = papers.lexical.terms_bm25([texts, []], top=3)
+        assert rows.shape == (2, len(PAPERS))
+        assert rows[0].argmax() in (papers.column(3), papers.column(4))
+        assert rows[0][papers.column(10)] == 0
+        assert not rows[1].any()
+        # Only the top words count: one word is a narrower query than all of them.
+        one = papers.lexical.terms_bm25([texts], top=1)[0]
+        assert np.count_nonzero(one) <= np.count_nonzero(rows[0])
 
     def test_it_matches_word_forms_but_keeps_distinct_words_apart(self):
         assert ranking.tokenize("Quantized models") == ranking.tokenize("quantization of the model")
