@@ -8,13 +8,16 @@ Anchor: zerver/lib/send_email.py::build_email.
 
 import base64
 import functools
+import io
 import textwrap
+from email import generator
 from email.utils import make_msgid
 
 import css_inline
 import jinja2
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEMultipart
 from django.utils import translation
 
 TEMPLATE_DIR = settings.BASE_DIR / "templates" / "emails"
@@ -134,17 +137,47 @@ def encoded_words(text: str) -> str:
     return " ".join(f"=?utf-8?b?{base64.b64encode(word.encode()).decode()}?=" for word in words)
 
 
+class _LinesGenerator(generator.BytesGenerator):
+    """The standard library's bytes generator, writing each part's body in one call.
+
+    BytesGenerator._write_lines splits a body at its line endings and writes
+    every line and every line ending on its own: two calls per line, about
+    1,600 for a digest's 36 KB. One substitution writes the same bytes (the
+    split joined with the line ending is exactly what it writes).
+    """
+
+    def _write_lines(self, lines: str) -> None:
+        if lines:
+            self.write(generator.NLCRE.sub(self._NL, lines))
+
+
+class _Multipart(SafeMIMEMultipart):
+    """Django's multipart message, flattened by _LinesGenerator: the same bytes as Django's as_bytes."""
+
+    def as_bytes(self, unixfrom: bool = False, linesep: str = "\n") -> bytes:
+        buffer = io.BytesIO()
+        _LinesGenerator(buffer, mangle_from_=False).flatten(self, unixfrom=unixfrom, linesep=linesep)
+        return buffer.getvalue()
+
+
 class _Message(EmailMultiAlternatives):
-    """A message whose non-ASCII subject is encoded in linear time (see encoded_words); `subject` stays readable."""
+    """A message whose non-ASCII subject is encoded in linear time (see encoded_words); `subject` stays readable.
+
+    Its MIME form flattens with _LinesGenerator (the SMTP backend's as_bytes).
+    """
 
     def message(self, **kwargs):
         subject = self.subject
         if not subject.isascii():
             self.subject = encoded_words(subject)
         try:
-            return super().message(**kwargs)
+            message = super().message(**kwargs)
         finally:
             self.subject = subject
+        if type(message) is SafeMIMEMultipart:
+            # The same object and state; only how it is written changes.
+            message.__class__ = _Multipart
+        return message
 
 
 def email_build(
