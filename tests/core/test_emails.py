@@ -162,3 +162,20 @@ def test_every_kind_of_email_flattens_to_exactly_djangos_bytes():
     for kind, message in messages.items():
         mime = message.message()
         assert mime.as_bytes(linesep="\r\n") == _django_bytes(mime, "\r\n"), kind
+
+
+def test_a_boundary_found_in_the_body_is_drawn_again(templates, monkeypatch):
+    import random
+
+    draws = iter([1234567890, 987654321])
+    monkeypatch.setattr(random, "randrange", lambda _: next(draws))
+    taken = f"{'=' * 15}{1234567890:019d}=="
+    message = email_build("note", to="reader@example.org", context={"name": "Ada", "extra": "", "body": "x"})
+    message.body = f"--{taken}\nand mid-line --{taken}--\n"
+    mime = message.message()
+
+    ours = mime.as_bytes(linesep="\r\n")
+
+    assert mime.get_boundary() == f"{'=' * 15}{987654321:019d}=="
+    assert ours == _django_bytes(mime, "\r\n")
+    assert len(email.message_from_bytes(ours).get_payload()) == 2
