@@ -703,8 +703,8 @@ def profile_send(smtp_port: int, edition_date: date, *, show: bool, count: int =
     elapsed = time.perf_counter() - t
     stats = pstats.Stats(profiler)
     wanted = {
-        "claim (UPDATE)": "_claim",
-        "mark sent (UPDATE)": "_mark_sent",
+        "claim a chunk's first (UPDATE)": "_claim",
+        "mark sent + claim next (one statement)": "_mark_and_claim",
         "context (links, tokens)": "digest_context",
         "render (Jinja2 + css-inline)": "render_parts",
         "MIME encode (as_bytes)": "as_bytes",
