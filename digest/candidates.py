@@ -8,12 +8,12 @@ from datetime import date, timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from digest import ranking
 from digest.embedding import model_name, paper_vectors
-from digest.models import Paper, PaperEmbedding
+from digest.models import Paper
 from digest.schedule import papers_day
 from subscriptions.models import Subscriber
 
@@ -51,13 +51,18 @@ _PAPER_SETS_KEPT = 2
 
 def _fingerprint(start: date, end: date) -> tuple:
     """Changes whenever a paper of the window, or its vector, is added, edited, deleted or re-embedded."""
-    papers = Paper.objects.filter(announced_on__gte=start, announced_on__lte=end)
     name = model_name()
-    rows = papers.aggregate(n=Count("id"), last=Max("id"), changed=Max("updated_at"))
-    vectors = PaperEmbedding.objects.filter(paper__in=papers, model_name=name).aggregate(
-        n=Count("id"), last=Max("id")
+    # One query (each preview takes two fingerprints): a paper joins its vectors of
+    # every model, so its rows are counted distinct; a paper has one vector per model.
+    of_model = Q(embeddings__model_name=name)
+    rows = Paper.objects.filter(announced_on__gte=start, announced_on__lte=end).aggregate(
+        n=Count("id", distinct=True),
+        last=Max("id"),
+        changed=Max("updated_at"),
+        vectors=Count("embeddings__id", filter=of_model),
+        last_vector=Max("embeddings__id", filter=of_model),
     )
-    return (name, start, end, *rows.values(), *vectors.values())
+    return (name, start, end, *rows.values())
 
 
 def paper_set(start: date, end: date) -> ranking.PaperSet:

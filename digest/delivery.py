@@ -3,11 +3,11 @@
 Each digest is claimed with a conditional UPDATE before its message is handed to
 the mail server and marked sent only after the server accepted it, one message
 at a time over one connection per chunk. The mark and the claim of the next
-digest in the chunk share one transaction (one commit per digest, not two), so a
-sender holds at most one claim at any instant: a worker that dies strands at
-most one digest (the one it was sending, or the one it had just claimed), and
-that digest is claimable again after DIGEST_CLAIM_TIMEOUT (at-least-once at the
-instant of an SMTP accept).
+digest in the chunk are one statement (on PostgreSQL: two UPDATEs in one
+autocommit round trip; elsewhere one transaction), so a sender holds at most one
+claim at any instant: a worker that dies strands at most one digest (the one it
+was sending, or the one it had just claimed), and that digest is claimable again
+after DIGEST_CLAIM_TIMEOUT (at-least-once at the instant of an SMTP accept).
 """
 
 import logging
@@ -109,17 +109,75 @@ def _mark_sent(digest: Digest) -> None:
         Subscriber.objects.filter(pk=digest.subscriber_id, bounce_count__gt=0).update(bounce_count=0)
 
 
-def _claim_next(chunk: "_Chunk") -> Digest | None:
-    """Claim the next sendable digest of the chunk, skipping what cannot or need not be sent."""
+def _next_candidate(chunk: "_Chunk") -> Digest | None:
+    """The next digest of the chunk worth claiming; the ones that cannot or need not be sent are skipped."""
     while chunk.position < len(chunk.ids):
         digest_id = chunk.ids[chunk.position]
         chunk.position += 1
         digest = chunk.digests.get(digest_id)
-        if digest is not None and digest.subscriber.status == Subscriber.Status.ACTIVE and _claim(digest_id):
+        if digest is not None and digest.subscriber.status == Subscriber.Status.ACTIVE:
             return digest
-        # Sent already, claimed by another worker, deleted, or the subscriber left.
+        # Deleted, or the subscriber left.
         chunk.skipped.append(digest_id)
     return None
+
+
+def _claim_next(chunk: "_Chunk") -> Digest | None:
+    """Claim the next sendable digest of the chunk, skipping what cannot or need not be sent."""
+    while (digest := _next_candidate(chunk)) is not None:
+        if _claim(digest.pk):
+            return digest
+        # Sent already, or claimed by another worker.
+        chunk.skipped.append(digest.pk)
+    return None
+
+
+# The mark of one digest and the claim of the next, in one statement: both UPDATEs
+# commit together or not at all (a data-modifying WITH runs to completion whether or
+# not the outer statement reads it), in one round trip instead of BEGIN, two UPDATEs
+# and COMMIT. The WHERE clauses are _mark_sent's and _claim's. Changes to either
+# should also be reflected here.
+_MARK_AND_CLAIM_SQL = """
+WITH marked AS (
+    UPDATE digest_digest SET status = %(sent)s, sent_at = %(now)s, message_id = %(message_id)s, last_error = ''
+    WHERE id = %(marked)s AND status = %(sending)s
+)
+UPDATE digest_digest SET status = %(sending)s, claimed_at = %(now)s, attempts = attempts + 1
+WHERE id = %(claimed)s AND (status = %(pending)s OR (status = %(sending)s AND claimed_at < %(abandoned)s))
+"""
+
+
+def _mark_and_claim(digest: Digest, chunk: "_Chunk") -> Digest | None:
+    if db_connection.vendor != "postgresql" or digest.subscriber.bounce_count:
+        # No data-modifying WITH here, or a bounce count to reset as well (rare): one transaction.
+        with transaction.atomic():
+            _mark_sent(digest)
+            return _claim_next(chunk)
+    candidate = _next_candidate(chunk)
+    if candidate is None:
+        _mark_sent(digest)
+        return None
+    now = timezone.now()
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            _MARK_AND_CLAIM_SQL,
+            {
+                "sent": Digest.Status.SENT.value,
+                "sending": Digest.Status.SENDING.value,
+                "pending": Digest.Status.PENDING.value,
+                "now": now,
+                "abandoned": now - timedelta(seconds=settings.DIGEST_CLAIM_TIMEOUT),
+                "message_id": message_id_for(digest),
+                "marked": digest.pk,
+                "claimed": candidate.pk,
+            },
+        )
+        claimed = cursor.rowcount == 1
+    if claimed:
+        return candidate
+    # Sent already, or claimed by another worker: the ones after it are claimed alone.
+    chunk.skipped.append(candidate.pk)
+    return _claim_next(chunk)
 
 
 def _mark_sent_and_claim_next(digest: Digest, chunk: "_Chunk") -> Digest | None:
@@ -132,9 +190,7 @@ def _mark_sent_and_claim_next(digest: Digest, chunk: "_Chunk") -> Digest | None:
     position, skipped = chunk.position, len(chunk.skipped)
     for delay in (*MARK_SENT_RETRY_DELAYS, None):
         try:
-            with transaction.atomic():
-                _mark_sent(digest)
-                return _claim_next(chunk)
+            return _mark_and_claim(digest, chunk)
         except (OperationalError, InterfaceError):
             # Inside a caller's transaction a new connection cannot replay it; let the caller's handling decide.
             if delay is None or db_connection.in_atomic_block:
@@ -142,7 +198,7 @@ def _mark_sent_and_claim_next(digest: Digest, chunk: "_Chunk") -> Digest | None:
             logger.warning(
                 "digest %s accepted but not yet marked sent: database unavailable, retrying", digest.pk
             )
-            # The transaction rolled back: the claims it made never happened.
+            # The statement (or transaction) rolled back: the claims it made never happened.
             chunk.position = position
             del chunk.skipped[skipped:]
             db_connection.close()

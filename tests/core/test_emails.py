@@ -116,3 +116,66 @@ def test_a_built_message_carries_the_subject_readable_and_decodes_to_it():
 
     assert message.subject == SUBJECTS[0]
     assert parsed["Subject"] == SUBJECTS[0]
+
+
+def _django_bytes(mime, linesep: str) -> bytes:
+    """What Django's own as_bytes writes for this MIME object (the SMTP backend's call)."""
+    from django.core.mail.message import MIMEMixin
+
+    return MIMEMixin.as_bytes(mime, linesep=linesep)
+
+
+BODIES = [
+    "",
+    "one line, no ending",
+    "lines\nwith an ending\n",
+    "Windows\r\nendings\r\nand a lone\rcarriage return\r\n\r\n",
+    "non-ASCII · ünïcödé — 日本語\n\nand a blank line above\n",
+    "a line longer than SMTP allows: " + "x" * 1200 + "\nthen a short one\n",
+    ".a line starting with a dot\nFrom a line Django must not mangle\n",
+]
+
+
+@pytest.mark.parametrize("body", BODIES)
+@pytest.mark.parametrize("linesep", ["\r\n", "\n"])
+def test_a_message_flattens_to_exactly_djangos_bytes(templates, body, linesep):
+    message = email_build("note", to="reader@example.org", context={"name": "Ada", "extra": "", "body": "x"})
+    message.body = body
+    message.alternatives = []
+    message.attach_alternative(f"<p>{body}</p>", "text/html")
+    message.subject = "Notes · 3 papers"
+    mime = message.message()
+
+    ours = mime.as_bytes(linesep=linesep)
+
+    # The same object, so the same Date, Message-ID and (once chosen) boundary.
+    assert ours == _django_bytes(mime, linesep)
+
+
+@pytest.mark.django_db
+def test_every_kind_of_email_flattens_to_exactly_djangos_bytes():
+    from tests.digest.emails_of_every_kind import messages_of_every_kind
+
+    messages = messages_of_every_kind()
+
+    assert set(messages) >= {"confirm", "confirm-update", "email-change", "digest", "digest-empty"}
+    for kind, message in messages.items():
+        mime = message.message()
+        assert mime.as_bytes(linesep="\r\n") == _django_bytes(mime, "\r\n"), kind
+
+
+def test_a_boundary_found_in_the_body_is_drawn_again(templates, monkeypatch):
+    import random
+
+    draws = iter([1234567890, 987654321])
+    monkeypatch.setattr(random, "randrange", lambda _: next(draws))
+    taken = f"{'=' * 15}{1234567890:019d}=="
+    message = email_build("note", to="reader@example.org", context={"name": "Ada", "extra": "", "body": "x"})
+    message.body = f"--{taken}\nand mid-line --{taken}--\n"
+    mime = message.message()
+
+    ours = mime.as_bytes(linesep="\r\n")
+
+    assert mime.get_boundary() == f"{'=' * 15}{987654321:019d}=="
+    assert ours == _django_bytes(mime, "\r\n")
+    assert len(email.message_from_bytes(ours).get_payload()) == 2

@@ -264,25 +264,39 @@ def test_it_skips_a_digest_it_cannot_claim_and_claims_the_one_after(smtp_server)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_claims_the_next_digest_in_the_transaction_that_marks_the_last_sent(smtp_server, monkeypatch):
+def test_it_marks_each_digest_sent_and_claims_the_next_in_one_statement(smtp_server):
     from django.db import connection
-
-    from digest import delivery
+    from django.test.utils import CaptureQueriesContext
 
     ids = [_digest(f"reader{i}@example.org").pk for i in range(3)]
-    claims = []
-    claim = delivery._claim
 
-    def recording_claim(digest_id):
-        claims.append((digest_id, connection.in_atomic_block))
-        return claim(digest_id)
+    with CaptureQueriesContext(connection) as queries:
+        assert digests_send(digest_ids=ids).sent == ids
 
-    monkeypatch.setattr(delivery, "_claim", recording_claim)
+    writes = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SELECT")]
+    # The first claim stands alone; each later one is the statement that marks the previous digest sent.
+    assert len(writes) == len(ids) + 1
+    for previous, following, sql in zip(ids, ids[1:], writes[1:], strict=False):
+        assert sql.count("UPDATE") == 2 and f"id = {previous}" in sql and f"id = {following}" in sql
 
-    digests_send(digest_ids=ids)
 
-    # The first claim stands alone; each later one commits with the previous digest's mark (one commit per digest).
-    assert claims == [(ids[0], False), (ids[1], True), (ids[2], True)]
+def test_it_claims_the_digest_after_one_it_could_not_claim_with_its_mark(smtp_server):
+    from django.utils import timezone
+
+    ids = [_digest(f"reader{i}@example.org").pk for i in range(4)]
+    Digest.objects.filter(pk=ids[1]).update(status=Digest.Status.SENT, sent_at=timezone.now())
+    backend = _RecordingBackend(ids)
+
+    result = digests_send(digest_ids=ids, connection=backend)
+
+    assert result.sent == [ids[0], ids[2], ids[3]] and result.skipped == [ids[1]]
+    sending, sent, pending = Digest.Status.SENDING, Digest.Status.SENT, Digest.Status.PENDING
+    # Still one claim at a time: the failed claim of ids[1] took nothing, then ids[2] was claimed alone.
+    assert backend.seen == [
+        {ids[0]: sending, ids[1]: sent, ids[2]: pending, ids[3]: pending},
+        {ids[0]: sent, ids[1]: sent, ids[2]: sending, ids[3]: pending},
+        {ids[0]: sent, ids[1]: sent, ids[2]: sent, ids[3]: sending},
+    ]
 
 
 def _readers_of_the_same_papers(count: int, name: str) -> list[int]:
@@ -310,3 +324,14 @@ def test_a_chunk_reads_the_same_whatever_its_number_of_digests(smtp_server):
     assert reads(small) == reads(large)
     # Each reader still gets the shared papers' links (from the paper's extra source data).
     assert all("https://huggingface.co/papers/2611.00001" in parts(m)[0] for m in smtp_server.messages)
+
+
+def test_a_delivered_digest_clears_its_readers_bounce_count_and_still_claims_the_next(smtp_server):
+    ids = [_digest(f"reader{i}@example.org").pk for i in range(3)]
+    bouncing = Digest.objects.get(pk=ids[1]).subscriber_id
+    Subscriber.objects.filter(pk=bouncing).update(bounce_count=2)
+
+    assert digests_send(digest_ids=ids).sent == ids
+
+    assert Subscriber.objects.get(pk=bouncing).bounce_count == 0
+    assert set(Digest.objects.filter(pk__in=ids).values_list("status", flat=True)) == {Digest.Status.SENT}
