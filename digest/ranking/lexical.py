@@ -111,7 +111,9 @@ class LexicalIndex:
         for text in texts:
             if text not in rows:
                 words = tokenize(text)
-                ids, counts = np.unique([self.vocab[w] for w in words if w in self.vocab], return_counts=True)
+                # Integer ids even when no word is in today's vocabulary (an all-stopword title).
+                known = np.fromiter((self.vocab[w] for w in words if w in self.vocab), dtype=np.int64)
+                ids, counts = np.unique(known, return_counts=True)
                 norm = BM25_K1 * (1 - BM25_B + BM25_B * len(words) / self._average_length)
                 tf = counts * (BM25_K1 + 1) / (counts + norm)
                 rows[text] = (ids.astype(np.int32), (self.idf[ids] * tf).astype(np.float32))

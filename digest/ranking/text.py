@@ -142,12 +142,15 @@ _NEGATED_TOPIC = re.compile(
     r"(?:out\s+of\s+scope|outside\s+(?:of\s+)?(?:my|the)?\s*scope|off[- ]topic|irrelevant|not\s+(?:of\s+)?"
     r"(?:interest|interesting|relevant|needed|wanted|for\s+me|mine|my\s+(?:thing|field|area|topic)"
     r"|what\s+i(?:'m|’m|\s+am)?\s+(?:want|need|mean|after|asking\s+about|looking\s+for))"
-    # "X is a different community", "X is another field": someone else's topic.
-    r"|(?:a\s+)?(?:different|separate|another|other)\s+(?:community|field|area|topic|world|story|thing))\b"
+    # "X is a different community", "X is another field": someone else's topic, when the clause ends
+    # there ("X is another field I follow" is the reader's own).
+    r"|(?:a\s+)?(?:different|separate|another|other)\s+(?:community|field|area|topic|world|story|thing)(?=\s*(?:[,.;!]|$)))\b"
     # "X don't interest me", "X I don't need", "X, no please"
     r"|\s+(?:do|does)(?:n't|n’t|\s+not)\s+interest\s+(?:me|us)\b"
     r"|\s+(?:i|we)\s+(?:do\s+not|don't|don’t|dont)\s+(?:need|want|care\s+about|read)\b"
-    r"|[\s,:]+(?:also\s+|either\s+)?(?:no|not)(?:\s+(?:for\s+(?:me|us)|either|please|thanks|thank\s+you))?[\s.!]*$)"
+    # The blanks are collapsed before reading, so a short separator suffices; an unbounded one made a
+    # hostile text of repeated " :" cubic to read.
+    r"|[\s,:]{1,4}(?:also\s+|either\s+)?(?:no|not)(?:\s+(?:for\s+(?:me|us)|either|please|thanks|thank\s+you))?[\s.!]*$)"
     # The rest of the clause is the reason, not a topic ("... is not for me since it is too applied").
     r"[^,]*",
     re.I,
@@ -188,10 +191,11 @@ _PLACE = re.compile(
 
 
 # "I'm writing my thesis on X, so I'd like to collect Y": the situation before
-# ", so I'd like / want / need" qualifies the profile; what follows is the topic.
+# ", so I'd like / want / need" qualifies the profile; what follows is the topic
+# (not ", so I'd rather skip X": that is an exclusion, read as one).
 _SITUATION = re.compile(
-    r"^(?P<situation>[^,]{10,}?),\s+so\s+(?=(?:i'd|i’d|i\s+would|i\s+want|i\s+need|i'm\s+looking|i\s+am\s+looking"
-    r"|we'd|we’d|we\s+would|we\s+want|we\s+need)\b)",
+    r"^(?P<situation>[^,]{10,}?),\s+so\s+(?=(?:(?:i|we)(?:'d|’d|\s+would)\s+(?:like|love)|(?:i|we)\s+(?:want|need)"
+    r"|i'm\s+looking|i\s+am\s+looking)\b)",
     re.I,
 )
 
@@ -249,18 +253,18 @@ class Reading:
 
 def _split_negation(part: str) -> tuple[str, str]:
     """'pruning, distillation - anything but dataset distillation' -> ('pruning, distillation', 'dataset distillation')."""
-    topic = _NEGATED_TOPIC.search(part)
-    if topic:
-        wanted, negated = _split_negation(part[: topic.start()] + part[topic.end() :])
-        name = topic.group("topic").strip(" \t-–—")
-        return wanted, f"{name}, {negated}" if negated else name
+    # A loop, not recursion: a long hostile text holds hundreds of negated topics.
+    names = []
+    while topic := _NEGATED_TOPIC.search(part):
+        names.append(topic.group("topic").strip(" \t-–—"))
+        part = part[: topic.start()] + part[topic.end() :]
+    wanted, negated = part, ""
     cue = _NEGATION_CUE.search(part)
-    if not cue:
-        return part, ""
-    wanted, negated = part[: cue.start()], part[cue.end() :]
-    if _PRONOUN_OBJECT.match(negated) and wanted.strip():
-        return "", wanted
-    return wanted, negated
+    if cue:
+        wanted, negated = part[: cue.start()], part[cue.end() :]
+        if _PRONOUN_OBJECT.match(negated) and wanted.strip():
+            wanted, negated = "", wanted
+    return wanted, ", ".join([*names, negated] if negated else names)
 
 
 def _side_interest(part: str) -> list[str]:

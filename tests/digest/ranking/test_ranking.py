@@ -213,6 +213,24 @@ class TestFacets:
         assert reading.facets == ("dictionary learning",)
         assert reading.exclusions == ("Sparse autoencoders for LLMs", "Word dictionaries", "lexicons")
 
+    def test_another_field_the_reader_follows_stays_a_topic(self):
+        for text, topic in {
+            "Diffusion models. Graph theory is another field I follow closely.": "Graph theory",
+            "Speech synthesis, and robotics is another topic I like": "robotics",
+        }.items():
+            reading = read_interests(text)
+            assert reading.exclusions == (), text
+            assert any(facet.startswith(topic) for facet in reading.facets), text
+
+    def test_so_i_would_rather_skip_is_not_a_situation(self):
+        reading = read_interests("Causal inference, so I'd rather skip pure prediction")
+        assert reading.context == ()
+        assert reading.facets[0] == "Causal inference"
+
+    def test_many_negated_topics_are_read_without_recursion(self):
+        reading = read_interests("graphs" + ", x no" * 800)
+        assert reading.facets == ("graphs",)
+
     def test_the_situation_before_so_i_would_like_is_context_and_the_rest_the_topics(self):
         reading = read_interests(
             "I'm writing my thesis on NLP before transformers, so I'd like to collect the recurrent models "
@@ -572,6 +590,14 @@ class TestLexical:
         # Only the top words count: one word is a narrower query than all of them.
         one = papers.lexical.terms_bm25([texts], top=1)[0]
         assert np.count_nonzero(one) <= np.count_nonzero(rows[0])
+
+    def test_liked_papers_with_no_word_of_the_day_weigh_nothing(self):
+        papers = paperset()
+        rows = papers.lexical.terms_bm25(
+            [["zzzz qqqq"], ["the of and", ""], [papers.texts[papers.column(3)]]], top=10
+        )
+        assert not rows[0].any() and not rows[1].any()
+        assert rows[2].argmax() == papers.column(3)
 
     def test_it_matches_word_forms_but_keeps_distinct_words_apart(self):
         assert ranking.tokenize("Quantized models") == ranking.tokenize("quantization of the model")
